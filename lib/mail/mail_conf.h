@@ -1,0 +1,68 @@
+/*
+ * NAME		mail_conf - the global main.cf settings every program reads
+ * DESCRIPTION	mail_conf_load() finds the configuration directory (-c
+ *		option, else MAIL_CONFIG, else the compiled-in default), reads
+ *		main.cf, computes the defaults that depend on the machine
+ *		(myhostname, mydomain) and fills struct mail_cfg.
+ */
+#ifndef MAIL_MAIL_CONF_H
+#define MAIL_MAIL_CONF_H
+
+#include <sys/types.h>
+
+#include "conf.h"
+
+struct mail_cfg {
+	char	*config_directory;
+	char	*queue_directory;
+	char	*data_directory;
+	char	*daemon_directory;
+	char	*command_directory;
+	char	*mail_owner;
+	char	*setgid_group;
+	char	*default_privs;
+	char	*myhostname;
+	char	*mydomain;
+	char	*myorigin;
+	char	*mydestination;
+	char	*syslog_name;
+	char	*maillog_file;
+	char	*mail_name;
+	char	*mail_version;
+	char	*hash_queue_names;
+	int	 hash_queue_depth;
+	int	 enable_long_queue_ids;
+	long	 ipc_timeout;
+	long	 ipc_idle;
+	long	 max_idle;
+	int	 max_use;
+	long	 daemon_timeout;
+	char	*empty_address_recipient;
+	char	*double_bounce_sender;
+	char	*recipient_delimiter;
+	long	 message_size_limit;
+	char	*process_name;
+	char	*import_environment;
+	char	*export_environment;
+	char	*mail_spool_directory;
+
+	/* Derived, not parameters. */
+	uid_t	 owner_uid;
+	gid_t	 owner_gid;
+	gid_t	 sgid_gid;
+	int	 unprivileged;		/* not started by root */
+};
+
+extern struct mail_cfg mail_cfg;
+extern struct conf *mail_conf;
+extern const struct param mail_params[];
+
+void	 mail_conf_init(const char *);
+void	 mail_conf_load(const char *);
+void	 mail_conf_override(const char *);
+void	 mail_conf_finish(void);
+const char *mail_conf_dir(const char *);
+void	 mail_conf_compute_defaults(struct conf *);
+void	 mail_conf_resolve_ids(int);
+
+#endif
