@@ -24,14 +24,14 @@ CFLAGS		?= -O2 -g
 LDFLAGS		?=
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		   -Wstrict-prototypes -Wmissing-prototypes -Wvla
-B		:= build
+B		?= build
 ifeq ($(SANITIZE),1)
-B		:= build-san
+B		:= $(B)-san
 SANFLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
 endif
 ifeq ($(FUZZ),1)
-B		:= build-fuzz
+B		:= $(B)-fuzz
 CC		:= clang
 SANFLAGS	:= -fsanitize=fuzzer-no-link,address,undefined \
 		   -fno-omit-frame-pointer
@@ -188,6 +188,6 @@ install: all
 	fi
 
 clean:
-	rm -rf build build-san build-fuzz
+	rm -rf build build-san build-fuzz build-*
 
 -include $(shell find $(B)/obj $(B)/tests -name '*.d' 2>/dev/null)

@@ -1,0 +1,194 @@
+/*
+ * NAME		cleanup_clnt - submit a message to the cleanup service
+ * DESCRIPTION	Records are buffered and written in large chunks.  The
+ *		request frame carries source, flags and optionally queue_id,
+ *		uid and "attr" name=value pairs; cleanup answers at once with
+ *		status and queue_id, and again after the end record.
+ * SEE ALSO	cleanup(8), doc/ipc.md
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strutil.h"
+#include "cleanup_clnt.h"
+#include "ipc.h"
+#include "mail_conf.h"
+#include "rec.h"
+
+/* cleanup_reply - read a status frame */
+static int
+cleanup_reply(struct stream *s, char *qid, struct buf *reason)
+{
+	struct buf f = BUF_INIT, id = BUF_INIT;
+	int64_t status = CLEANUP_STAT_BAD;
+	struct ipc_want want[] = {
+		IPC_WANT_INT("status", &status),
+		IPC_WANT_STR("queue_id", &id, QID_MAX - 1),
+		IPC_WANT_STR("reason", reason, 1024),
+		IPC_WANT_END
+	};
+	struct buf why = BUF_INIT;
+
+	if (ipc_read(s, &f, 65536) < 0) {
+		buf_sets(reason, "lost connection to cleanup service");
+		status = CLEANUP_STAT_WRITE;
+	} else if (ipc_scan(f.p, f.len, want, &why) < 0) {
+		buf_printf(reason, "bad reply from cleanup service: %s",
+		    buf_str(&why));
+		status = CLEANUP_STAT_BAD;
+	} else if (qid && id.len) {
+		strlcpy_trunc(qid, id.p, QID_MAX);
+	}
+	buf_free(&f);
+	buf_free(&id);
+	buf_free(&why);
+	return (int)status;
+}
+
+/*
+ * cleanup_open - start a submission.  Returns a client, or NULL with
+ * *status and a reason when the service cannot take the message.
+ */
+struct cleanup_clnt *
+cleanup_open(const struct cleanup_req *req, int *status, struct buf *why)
+{
+	struct cleanup_clnt *c;
+	struct stream *s;
+	struct buf f = BUF_INIT;
+	size_t i;
+
+	*status = CLEANUP_STAT_WRITE;
+	if ((s = ipc_connect("public/cleanup", CLEANUP_PROTO,
+	    (int)mail_cfg.ipc_timeout, why)) == NULL)
+		return NULL;
+	ipc_begin(&f);
+	ipc_put_str(&f, "source", req->source);
+	ipc_put_int(&f, "flags", req->flags);
+	if (req->queue_id)
+		ipc_put_str(&f, "queue_id", req->queue_id);
+	if (req->uid >= 0)
+		ipc_put_int(&f, "uid", req->uid);
+	for (i = 0; req->attrs && i < req->attrs->n; i++)
+		ipc_put_str(&f, "attr", req->attrs->v[i]);
+	ipc_end(&f);
+	c = xcalloc(1, sizeof(*c));
+	c->s = s;
+	buf_init(&c->recs);
+	if (ipc_send(s, &f) < 0) {
+		buf_sets(why, "lost connection to cleanup service");
+		buf_free(&f);
+		cleanup_abort(c);
+		return NULL;
+	}
+	buf_free(&f);
+	*status = cleanup_reply(s, c->queue_id, why);
+	if (*status != CLEANUP_STAT_OK) {
+		cleanup_abort(c);
+		return NULL;
+	}
+	return c;
+}
+
+/* cleanup_rec - send one record */
+void
+cleanup_rec(struct cleanup_clnt *c, int type, const void *p, size_t len)
+{
+	rec_put(&c->recs, type, p, len);
+	if (c->recs.len >= 65536) {
+		stream_write(c->s, c->recs.p, c->recs.len);
+		buf_reset(&c->recs);
+	}
+}
+
+/* cleanup_recs - send one record with a string payload */
+void
+cleanup_recs(struct cleanup_clnt *c, int type, const char *s)
+{
+	cleanup_rec(c, type, s, strlen(s));
+}
+
+/*
+ * cleanup_finish - flush, wait for the final status and close.  The last
+ * record sent must be the end record.  Returns CLEANUP_STAT_* bits.
+ */
+int
+cleanup_finish(struct cleanup_clnt *c, struct buf *reason)
+{
+	int status;
+
+	stream_write(c->s, c->recs.p, c->recs.len);
+	buf_reset(&c->recs);
+	if (stream_flush(c->s) < 0) {
+		buf_sets(reason, "lost connection to cleanup service");
+		status = CLEANUP_STAT_WRITE;
+	} else {
+		status = cleanup_reply(c->s, c->queue_id, reason);
+	}
+	cleanup_abort(c);
+	return status;
+}
+
+/* cleanup_abort - close without queueing anything */
+void
+cleanup_abort(struct cleanup_clnt *c)
+{
+	if (c == NULL)
+		return;
+	stream_close(c->s);
+	buf_free(&c->recs);
+	free(c);
+}
+
+/* cleanup_stat_text - default text for a status */
+const char *
+cleanup_stat_text(int status)
+{
+	if (status & CLEANUP_STAT_BAD)
+		return "internal protocol error";
+	if (status & CLEANUP_STAT_WRITE)
+		return "error writing message to queue file";
+	if (status & CLEANUP_STAT_DEFER)
+		return "service temporarily unavailable";
+	if (status & CLEANUP_STAT_SIZE)
+		return "message file too big";
+	if (status & CLEANUP_STAT_HOPS)
+		return "too many hops";
+	if (status & CLEANUP_STAT_RCPT)
+		return "no recipients specified";
+	if (status & CLEANUP_STAT_CONT)
+		return "message content rejected";
+	return "success";
+}
+
+/* cleanup_stat_dsn - enhanced status code for a status */
+const char *
+cleanup_stat_dsn(int status)
+{
+	if (status & CLEANUP_STAT_TEMP)
+		return "4.3.0";
+	if (status & CLEANUP_STAT_SIZE)
+		return "5.3.4";
+	if (status & CLEANUP_STAT_HOPS)
+		return "5.4.6";
+	if (status & CLEANUP_STAT_RCPT)
+		return "5.1.0";
+	if (status & CLEANUP_STAT_CONT)
+		return "5.7.1";
+	return "2.0.0";
+}
+
+/* cleanup_stat_smtp - SMTP reply code for a status */
+int
+cleanup_stat_smtp(int status)
+{
+	if (status & CLEANUP_STAT_TEMP)
+		return 451;
+	if (status & CLEANUP_STAT_SIZE)
+		return 552;
+	if (status & (CLEANUP_STAT_HOPS | CLEANUP_STAT_RCPT |
+	    CLEANUP_STAT_CONT))
+		return 554;
+	return 250;
+}

@@ -1,0 +1,18 @@
+/*
+ * NAME		trigger - wake up pickup and qmgr
+ * DESCRIPTION	A trigger is one or more request bytes written to a
+ *		service socket in public/ (or private/), without waiting for
+ *		an answer.  The letters are Postfix's.
+ */
+#ifndef MAIL_TRIGGER_H
+#define MAIL_TRIGGER_H
+
+#define QMGR_REQ_SCAN_INCOMING	'I'	/* new mail in incoming */
+#define QMGR_REQ_SCAN_DEFERRED	'D'	/* deferred mail that is due */
+#define QMGR_REQ_SCAN_ALL	'A'	/* all deferred mail, due or not */
+#define QMGR_REQ_FLUSH_DEAD	'F'	/* forget dead destinations */
+#define TRIGGER_WAKEUP		'W'	/* periodic wakeup from master */
+
+int	 mail_trigger(const char *, const char *);
+
+#endif
