@@ -342,18 +342,28 @@ out:
 	return rc;
 }
 
-/* format_delay - Postfix-style short number: 0.12, 1.5, 12, 340 */
+/* format_delay - Postfix-style short number: 0, 0.02, 1.5, 12, 340 */
 void
 format_delay(struct buf *b, double v)
 {
-	if (v < 0)
-		v = 0;
-	if (v < 0.005)
+	char tmp[32];
+	size_t n;
+
+	if (v < 0.005) {
 		buf_puts(b, "0");
-	else if (v < 10)
-		buf_printf(b, "%.2g", v);
-	else
+		return;
+	}
+	if (v >= 10) {
 		buf_printf(b, "%.0f", v);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), v < 1 ? "%.2f" : "%.1f", v);
+	n = strlen(tmp);
+	while (n > 1 && tmp[n - 1] == '0')
+		tmp[--n] = 0;
+	if (n > 1 && tmp[n - 1] == '.')
+		tmp[--n] = 0;
+	buf_puts(b, tmp);
 }
 
 /*

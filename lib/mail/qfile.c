@@ -283,7 +283,7 @@ qfile_mark_done(int fd, long offset)
 int
 qfile_set_warn(int fd, long offset, long when)
 {
-	char tmp[REC_WARN_LEN + 1];
+	char tmp[64];
 
 	snprintf(tmp, sizeof(tmp), REC_WARN_FMT, when);
 	return pwrite_all(fd, tmp, REC_WARN_LEN, offset);
@@ -294,10 +294,26 @@ int
 qfile_content_open(struct qfile_content *c, int fd,
     const struct qfile_env *e, struct buf *why)
 {
+	return qfile_content_open_at(c, fd, e->data_offset, why);
+}
+
+/*
+ * qfile_content_open_at - position at the first content line, given only
+ * the offset of the M record (a delivery request carries it, so agents
+ * need not read the envelope).
+ */
+int
+qfile_content_open_at(struct qfile_content *c, int fd, long data_offset,
+    struct buf *why)
+{
 	int type;
 
 	memset(c, 0, sizeof(*c));
-	if (lseek(fd, e->data_offset, SEEK_SET) < 0) {
+	if (data_offset <= 0) {
+		buf_sets(why, "bad content offset");
+		return -1;
+	}
+	if (lseek(fd, data_offset, SEEK_SET) < 0) {
 		buf_printf(why, "seek: %s", strerror(errno));
 		return -1;
 	}

@@ -1,0 +1,419 @@
+/*
+ * NAME		pickup - local mail pickup
+ * DESCRIPTION	pickup waits for a trigger (from postdrop, postsuper -r or
+ *		master's wakeup timer), scans maildrop/ for complete files
+ *		(a valid queue ID as name, owner execute bit set) and hands
+ *		each to cleanup under the same queue ID, up to PICKUP_JOBS at
+ *		a time so that cleanup can commit them together.  cleanup
+ *		removes the maildrop file once the queue file is safe.
+ *
+ *		Files written by postdrop (sendmail) are local submissions:
+ *		cleanup adds missing headers and rewrites addresses.  Files
+ *		that are complete queue files (postsuper -r) are re-processed
+ *		without header changes; recipients already delivered stay so.
+ * SECURITY	Runs chrooted as mail_owner.  Maildrop files come from any
+ *		local user: pickup checks names, types, the record grammar and
+ *		all lengths, passes only known attributes, and takes the
+ *		submitter's identity from the file owner.
+ * PARAMETERS	message_size_limit (bounds what is read), queue_directory.
+ * DIAGNOSTICS	"QUEUEID: uid=N from=<sender>" per message; warnings for
+ *		malformed files, which are moved to corrupt/.
+ * SEE ALSO	postdrop(1), cleanup(8), doc/pickup.md
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mail/cleanup_clnt.h"
+#include "mail/ipc.h"
+#include "mail/mail_conf.h"
+#include "mail/qid.h"
+#include "mail/queue.h"
+#include "mail/rec.h"
+#include "server/server.h"
+#include "util/events.h"
+#include "util/files.h"
+#include "util/htable.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strutil.h"
+
+#define PICKUP_JOBS	16		/* messages in flight to cleanup */
+#define PICKUP_RETRY_MS	5000
+
+struct job {
+	char	 id[QID_MAX];
+	struct cleanup_clnt *clnt;
+	char	*sender;
+	long	 uid;
+};
+
+static struct htable *inflight;		/* IDs being worked on */
+static struct argv todo;		/* IDs found by the last scan */
+static size_t todo_next;
+static int njobs;
+static int rescan;
+
+static void pickup_run(void);
+
+/* pickup_attr_ok - attributes a maildrop file may carry */
+static int
+pickup_attr_ok(const char *p, size_t len)
+{
+	static const char *const ok[] = {"full_name=", "dsn_envid=",
+	    "dsn_ret=", "flags=", NULL};
+	int i;
+
+	for (i = 0; ok[i]; i++)
+		if (len >= strlen(ok[i]) && memcmp(p, ok[i], strlen(ok[i])) ==
+		    0)
+			return 1;
+	return 0;
+}
+
+/* pickup_corrupt - move a bad maildrop file out of the way */
+static void
+pickup_corrupt(const char *id, const char *why)
+{
+	log_warn("%s: %s -- moved to %s", id, why, Q_CORRUPT);
+	if (queue_rename(id, Q_MAILDROP, Q_CORRUPT) < 0)
+		log_warn("%s: move to %s: %m", id, Q_CORRUPT);
+}
+
+/*
+ * pickup_check - check the record grammar of a maildrop file.  Returns
+ * the cleanup flags it asks for (>= 0) or -1 with a reason.
+ */
+static int
+pickup_check(const char *p, size_t len, int *requeue, struct buf *why)
+{
+	size_t off = 0;
+	int phase = 0, flags = CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_MAP_OK;
+	int saw_from = 0, saw_end = 0;
+
+	*requeue = 0;
+	while (off < len) {
+		int type, used;
+		const char *d;
+		size_t l;
+
+		used = rec_decode(p + off, len - off, REC_LEN_MAX, &type, &d,
+		    &l);
+		if (used <= 0) {
+			buf_sets(why, used < 0 ? "malformed record" :
+			    "truncated file");
+			return -1;
+		}
+		off += (size_t)used;
+		if (saw_end) {
+			buf_sets(why, "data after the end record");
+			return -1;
+		}
+		switch (type) {
+		case REC_VERSION:
+		case REC_TIME:
+		case REC_WARN:
+			if (phase != 0)
+				goto order;
+			break;
+		case REC_SIZE:
+			if (phase != 0)
+				goto order;
+			*requeue = 1;
+			break;
+		case REC_ATTR:
+			if (phase != 0 && phase != 2)
+				goto order;
+			if (l == 13 && memcmp(d, "flags=extract", 13) == 0)
+				flags |= CLEANUP_FLAG_EXTRACT;
+			break;
+		case REC_FROM:
+			if (phase != 0 || saw_from++)
+				goto order;
+			break;
+		case REC_ORCP:
+		case REC_NOTIFY:
+		case REC_RCPT:
+		case REC_DONE:
+			if (phase != 0 && phase != 2)
+				goto order;
+			break;
+		case REC_MESG:
+			if (phase != 0 || !saw_from)
+				goto order;
+			phase = 1;
+			break;
+		case REC_NORM:
+		case REC_CONT:
+			if (phase != 1)
+				goto order;
+			break;
+		case REC_XTRA:
+			if (phase != 1)
+				goto order;
+			phase = 2;
+			break;
+		case REC_END:
+			if (phase != 2)
+				goto order;
+			saw_end = 1;
+			break;
+		default:
+			goto order;
+		}
+	}
+	if (!saw_end) {
+		buf_sets(why, "incomplete file");
+		return -1;
+	}
+	if (*requeue)
+		flags = CLEANUP_FLAG_MAP_OK;
+	return flags;
+order:
+	buf_sets(why, "unexpected record order");
+	return -1;
+}
+
+/* pickup_job_done - the final answer from cleanup */
+static void
+pickup_job_done(int fd, int mask, void *ctx)
+{
+	struct job *j = ctx;
+	struct buf reason = BUF_INIT;
+	int status;
+
+	(void)fd;
+	(void)mask;
+	event_fd_del(j->clnt->s->fd);
+	status = cleanup_finish(j->clnt, &reason);
+	if (status == CLEANUP_STAT_OK) {
+		log_info("%s: uid=%ld from=<%s>", j->id, j->uid, j->sender);
+	} else if (status & CLEANUP_STAT_TEMP) {
+		log_warn("%s: %s -- will retry", j->id, buf_str(&reason));
+		rescan = 1;
+	} else {
+		pickup_corrupt(j->id, buf_str(&reason));
+	}
+	htable_delete(inflight, j->id, NULL);
+	free(j->sender);
+	free(j);
+	njobs--;
+	buf_free(&reason);
+	pickup_run();
+}
+
+/* pickup_start - read one maildrop file and send it to cleanup */
+static void
+pickup_start(const char *id)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT, why = BUF_INIT;
+	struct cleanup_req req;
+	struct stat st;
+	struct job *j;
+	int fd, flags, requeue, status;
+	size_t off = 0, max;
+
+	queue_path(&path, Q_MAILDROP, id);
+	if ((fd = open(path.p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+		if (errno != ENOENT)
+			log_warn("open %s: %m", path.p);
+		goto out;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+	    !QUEUE_IS_READY(st.st_mode)) {
+		close(fd);
+		goto out;
+	}
+	max = (size_t)mail_cfg.message_size_limit * 2 + 1024 * 1024;
+	if (mail_cfg.message_size_limit == 0)
+		max = 1024UL * 1024 * 1024;
+	if (read_fd_all(fd, &text, max) < 0) {
+		int saved = errno;
+
+		close(fd);
+		if (saved == EFBIG)
+			pickup_corrupt(id, "file too large");
+		else
+			log_warn("read %s: %s", path.p, strerror(saved));
+		goto out;
+	}
+	close(fd);
+	if ((flags = pickup_check(text.p ? text.p : "", text.len, &requeue,
+	    &why)) < 0) {
+		pickup_corrupt(id, buf_str(&why));
+		goto out;
+	}
+	memset(&req, 0, sizeof(req));
+	req.source = "pickup";
+	req.flags = flags;
+	req.queue_id = id;
+	req.uid = requeue ? -1 : (long)st.st_uid;
+	j = xcalloc(1, sizeof(*j));
+	strlcpy_trunc(j->id, id, sizeof(j->id));
+	j->uid = (long)st.st_uid;
+	if ((j->clnt = cleanup_open(&req, &status, &why)) == NULL) {
+		log_warn("%s: cleanup service: %s", id, buf_str(&why));
+		free(j);
+		rescan = 1;
+		goto out;
+	}
+	/* Forward the records cleanup accepts from pickup. */
+	while (off < text.len) {
+		int type;
+		const char *d;
+		size_t l;
+
+		off += (size_t)rec_decode(text.p + off, text.len - off,
+		    REC_LEN_MAX, &type, &d, &l);
+		switch (type) {
+		case REC_VERSION:
+		case REC_SIZE:
+		case REC_WARN:
+		case REC_DONE:
+			continue;
+		case REC_ATTR:
+			if (requeue || (pickup_attr_ok(d, l) &&
+			    !(l > 6 && memcmp(d, "flags=", 6) == 0)))
+				cleanup_rec(j->clnt, type, d, l);
+			continue;
+		case REC_FROM:
+			free(j->sender);
+			j->sender = xstrndup(d, l);
+			break;
+		}
+		cleanup_rec(j->clnt, type, d, l);
+	}
+	if (j->sender == NULL)
+		j->sender = xstrdup("");
+	/* Send everything, then wait for the answer on the event loop. */
+	stream_write(j->clnt->s, j->clnt->recs.p, j->clnt->recs.len);
+	buf_reset(&j->clnt->recs);
+	if (stream_flush(j->clnt->s) < 0) {
+		log_warn("%s: lost connection to cleanup -- will retry", id);
+		cleanup_abort(j->clnt);
+		free(j->sender);
+		free(j);
+		rescan = 1;
+		goto out;
+	}
+	htable_enter(inflight, id, j);
+	njobs++;
+	event_fd(j->clnt->s->fd, EV_READ, pickup_job_done, j);
+out:
+	buf_free(&path);
+	buf_free(&text);
+	buf_free(&why);
+}
+
+/* pickup_scan - list the ready files in maildrop/ */
+static void
+pickup_scan(void)
+{
+	DIR *dir;
+	struct dirent *de;
+	time_t now = time(NULL);
+
+	argv_truncate(&todo, 0);
+	todo_next = 0;
+	if ((dir = opendir(Q_MAILDROP)) == NULL) {
+		log_warn("open %s: %m", Q_MAILDROP);
+		return;
+	}
+	while ((de = readdir(dir)) != NULL && todo.n < 100000) {
+		const char *name = de->d_name;
+
+		if (name[0] == '.')
+			continue;
+		if (!qid_valid(name, strlen(name))) {
+			struct stat st;
+			char tmp[512];
+
+			/* A dead postdrop's temporary file: old ones go. */
+			snprintf(tmp, sizeof(tmp), "%s/%s", Q_MAILDROP, name);
+			if (name[0] == 'T' && lstat(tmp, &st) == 0 &&
+			    now - st.st_mtime > 86400 && unlink(tmp) == 0)
+				log_info("removed stale temporary file %s",
+				    tmp);
+			continue;
+		}
+		if (htable_locate(inflight, name) == NULL)
+			argv_add(&todo, name);
+	}
+	closedir(dir);
+}
+
+/* pickup_run - keep up to PICKUP_JOBS messages in flight */
+static void
+pickup_run(void)
+{
+	for (;;) {
+		while (njobs < PICKUP_JOBS && todo_next < todo.n)
+			pickup_start(todo.v[todo_next++]);
+		if (njobs >= PICKUP_JOBS || !rescan || srv.master_gone)
+			break;
+		/* Files arrived while we worked (or a retry is due). */
+		if (todo_next < todo.n)
+			continue;
+		rescan = 0;
+		pickup_scan();
+		if (todo.n == 0)
+			break;
+	}
+}
+
+/* pickup_retry - temporary failures: look again later */
+static void
+pickup_retry(void *ctx)
+{
+	(void)ctx;
+	rescan = 1;
+	pickup_run();
+}
+
+/* pickup_trigger - postdrop or master woke us up */
+static void
+pickup_trigger(const char *buf, size_t len)
+{
+	(void)buf;
+	(void)len;
+	rescan = 1;
+	if (todo_next >= todo.n)
+		pickup_run();
+	if (!event_timer_pending(pickup_retry, NULL))
+		event_timer(pickup_retry, NULL, PICKUP_RETRY_MS);
+}
+
+/* pickup_idle - nothing in flight */
+static int
+pickup_idle(void)
+{
+	return njobs == 0;
+}
+
+/* pickup_init - after the jail */
+static void
+pickup_init(void)
+{
+	inflight = htable_create(64);
+	argv_init(&todo);
+}
+
+/* main - hand over to the trigger skeleton */
+int
+main(int argc, char **argv)
+{
+	static const struct srv_hooks hooks = {
+		.lock_file = "pid/unix.pickup",
+		.post_jail = pickup_init,
+		.trigger = pickup_trigger,
+		.idle = pickup_idle,
+	};
+
+	return srv_trigger_main(argc, argv, &hooks);
+}

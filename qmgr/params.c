@@ -1,0 +1,40 @@
+/*
+ * NAME		params - qmgr(8) parameter table
+ */
+#include <stddef.h>
+
+#include "mail/param_tables.h"
+#include "qmgr.h"
+
+const struct param qmgr_params[] = {
+	P_TIME("queue_run_delay", "300s", struct qmgr_cfg, queue_run_delay,
+	    's', 1, 0),
+	P_TIME("minimal_backoff_time", "300s", struct qmgr_cfg,
+	    minimal_backoff_time, 's', 1, 0),
+	P_TIME("maximal_backoff_time", "4000s", struct qmgr_cfg,
+	    maximal_backoff_time, 's', 1, 0),
+	P_TIME("maximal_queue_lifetime", "5d", struct qmgr_cfg,
+	    maximal_queue_lifetime, 'd', 0, 0),
+	P_TIME("bounce_queue_lifetime", "5d", struct qmgr_cfg,
+	    bounce_queue_lifetime, 'd', 0, 0),
+	P_INT("qmgr_message_active_limit", "20000", struct qmgr_cfg,
+	    qmgr_message_active_limit, 1, 0),
+	P_INT("default_destination_concurrency_limit", "20", struct qmgr_cfg,
+	    default_destination_concurrency_limit, 1, 0),
+	P_INT("default_destination_recipient_limit", "50", struct qmgr_cfg,
+	    default_destination_recipient_limit, 1, 0),
+	P_INT("local_destination_concurrency_limit", "2", struct qmgr_cfg,
+	    local_destination_concurrency_limit, 1, 0),
+	P_INT("local_destination_recipient_limit", "1", struct qmgr_cfg,
+	    local_destination_recipient_limit, 1, 0),
+	P_INT("default_process_limit", "100", struct qmgr_cfg,
+	    default_process_limit, 1, 0),
+	P_TIME("transport_retry_time", "60s", struct qmgr_cfg,
+	    transport_retry_time, 's', 1, 0),
+	P_TIME("delay_warning_time", "0h", struct qmgr_cfg, delay_warning_time,
+	    'h', 0, 0),
+	P_STR("defer_transports", "", struct qmgr_cfg, defer_transports),
+	P_END
+};
+
+PARAM_TABLE(qmgr_params);

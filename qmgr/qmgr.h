@@ -1,0 +1,134 @@
+/*
+ * NAME		qmgr.h - queue manager private interface
+ */
+#ifndef QMGR_QMGR_H
+#define QMGR_QMGR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mail/qid.h"
+#include "util/buf.h"
+#include "util/htable.h"
+
+struct qmgr_cfg {
+	long	 queue_run_delay;
+	long	 minimal_backoff_time;
+	long	 maximal_backoff_time;
+	long	 maximal_queue_lifetime;
+	long	 bounce_queue_lifetime;
+	int	 qmgr_message_active_limit;
+	int	 default_destination_concurrency_limit;
+	int	 default_destination_recipient_limit;
+	int	 local_destination_concurrency_limit;
+	int	 local_destination_recipient_limit;
+	int	 default_process_limit;
+	long	 transport_retry_time;
+	long	 delay_warning_time;
+	char	*defer_transports;
+};
+
+extern struct qmgr_cfg qmgr_cfg;
+extern const struct param qmgr_params[];
+
+/* Recipient states. */
+#define QR_TODO		0	/* not yet scheduled */
+#define QR_QUEUED	1	/* waiting in a destination queue */
+#define QR_INFLIGHT	2	/* with a delivery agent */
+#define QR_LOGGING	3	/* waiting for the bounce/defer service */
+#define QR_DONE		4	/* delivered or bounced: marked in file */
+#define QR_DEFERRED	5	/* try again later */
+
+struct qm_rcpt {
+	char	*addr;		/* as in the queue file */
+	char	*orig;
+	int	 notify;
+	long	 offset;
+	int	 state;
+	char	*final;		/* resolved recipient */
+};
+
+struct qm_msg {
+	char	 id[QID_MAX];
+	char	*sender;
+	char	*envid;
+	int	 ret;
+	int64_t	 arrival_us;
+	int64_t	 active_us;
+	long	 arrival_sec;
+	long	 data_offset;
+	long	 data_size;
+	long	 warn_time;
+	long	 warn_offset;
+	int	 retry;		/* from deferred, or recovered from active */
+	struct qm_rcpt *rcpts;
+	size_t	 nrcpt;
+	int	 busy;		/* recipients not yet final in this pass */
+	int	 bounced;	/* some recipient bounced (log exists) */
+	int	 deferred;
+	int	 dirty;		/* done marks not yet fsynced */
+	int	 finishing;	/* waiting for a flush/warn reply */
+	struct qm_msg *prev, *next;
+};
+
+struct qm_transport;
+
+struct qm_entry {
+	struct qm_msg *msg;
+	char	*nexthop;
+	size_t	*idx;
+	size_t	 n;
+	size_t	 cap;
+	struct qm_entry *next;
+};
+
+struct qm_dest {
+	char	*key;
+	struct qm_transport *tr;
+	int	 inflight;
+	struct qm_entry *head, *tail;
+	int	 listed;	/* on the transport's ready list */
+	struct qm_dest *next_ready;
+};
+
+struct qm_transport {
+	char	*name;
+	int	 dest_limit;
+	int	 rcpt_limit;
+	int	 proc_limit;
+	int	 inflight;
+	int64_t	 dead_until;	/* transport unavailable until then */
+	char	*dead_reason;
+	struct htable *dests;
+	struct qm_dest *ready_head, *ready_tail;
+	struct qm_transport *next;
+};
+
+/* message.c */
+extern int qm_active_count;
+extern int qm_stopping;
+int	 qm_load(const char *, const char *, int);
+void	 qm_rcpt_final(struct qm_msg *, size_t, int);
+void	 qm_msg_check_done(struct qm_msg *);
+int	 qm_mark_done(struct qm_msg *, const size_t *, size_t);
+int	 qm_pending_calls(void);
+void	 qm_calls_add(int);
+
+/* sched.c */
+void	 qm_enqueue(struct qm_msg *, size_t, const char *, const char *);
+void	 qm_schedule(void);
+void	 qm_schedule_soon(void);
+int	 qm_inflight(void);
+void	 qm_transports_reset(void);
+void	 qm_defer_rcpt(struct qm_msg *, size_t, const char *, const char *,
+	    const char *);
+void	 qm_bounce_rcpt(struct qm_msg *, size_t, const char *, const char *,
+	    const char *);
+
+/* scan.c */
+void	 qm_scan_incoming(int);
+void	 qm_scan_deferred(int);
+void	 qm_scan_active(void);
+void	 qm_scan_more(void);
+
+#endif

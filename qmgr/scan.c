@@ -1,0 +1,232 @@
+/*
+ * NAME		scan - qmgr's queue scans and crash recovery
+ * DESCRIPTION	incoming/ is scanned on every trigger from cleanup;
+ *		deferred/ every queue_run_delay (a file is due when its
+ *		modification time has passed; "postqueue -f" takes all);
+ *		active/ once at start-up: what is there was being worked on
+ *		when the previous qmgr stopped, so its deliveries are marked
+ *		as retries (delivery agents then check for an earlier copy).
+ *		Loading stops at qmgr_message_active_limit and resumes as
+ *		messages finish.
+ *
+ *		Recovery (at start-up and on each wakeup): a file in incoming/
+ *		that is not ready (no owner execute bit) and not locked by a
+ *		cleanup process was left by a process that died.  If its
+ *		maildrop copy still exists, pickup will send it again and it
+ *		is left alone.  Otherwise, if it is complete (the reader finds
+ *		the end record), cleanup died after making it durable and
+ *		after removing the maildrop copy - the message exists only
+ *		here, so it is made ready.  An incomplete one older than an
+ *		hour was never acknowledged and is removed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "mail/mail_conf.h"
+#include "mail/qfile.h"
+#include "mail/queue.h"
+#include "util/argv.h"
+#include "util/events.h"
+#include "util/files.h"
+#include "util/log.h"
+#include "util/mem.h"
+#include "util/strutil.h"
+#include "qmgr.h"
+
+#define RECOVER_AGE	3600
+
+struct scan_item {
+	char	 id[QID_MAX];
+	const char *queue;
+	int	 retry;
+};
+
+static struct scan_item *backlog;
+static size_t backlog_n, backlog_next;
+
+/* qm_walk - call fn for every queue file name in a (hashed) queue */
+static void
+qm_walk(const char *dir, int depth, void (*fn)(const char *, const char *,
+    void *), void *ctx)
+{
+	DIR *d;
+	struct dirent *de;
+	struct argv subdirs;
+	size_t i;
+
+	if ((d = opendir(dir)) == NULL) {
+		if (errno != ENOENT)
+			log_warn("open %s: %m", dir);
+		return;
+	}
+	argv_init(&subdirs);
+	while ((de = readdir(d)) != NULL) {
+		const char *n = de->d_name;
+
+		if (n[0] == '.')
+			continue;
+		if (n[1] == 0 && depth < 4) {
+			argv_addf(&subdirs, "%s/%s", dir, n);
+			continue;
+		}
+		if (qid_valid(n, strlen(n)))
+			fn(dir, n, ctx);
+	}
+	closedir(d);
+	for (i = 0; i < subdirs.n; i++)
+		qm_walk(subdirs.v[i], depth + 1, fn, ctx);
+	argv_clear(&subdirs);
+}
+
+/* qm_backlog_add - remember a file to load */
+static void
+qm_backlog_add(const char *queue, const char *id, int retry)
+{
+	size_t i;
+
+	for (i = backlog_next; i < backlog_n; i++)
+		if (strcmp(backlog[i].id, id) == 0)
+			return;
+	backlog = xreallocarray(backlog, backlog_n + 1, sizeof(*backlog));
+	strlcpy_trunc(backlog[backlog_n].id, id, QID_MAX);
+	backlog[backlog_n].queue = queue;
+	backlog[backlog_n].retry = retry;
+	backlog_n++;
+}
+
+/* qm_load_backlog - load what the limit allows */
+static void
+qm_load_backlog(void)
+{
+	while (backlog_next < backlog_n && !qm_stopping &&
+	    qm_active_count < qmgr_cfg.qmgr_message_active_limit) {
+		struct scan_item *it = &backlog[backlog_next++];
+
+		(void)qm_load(it->queue, it->id, it->retry);
+	}
+	if (backlog_next >= backlog_n) {
+		free(backlog);
+		backlog = NULL;
+		backlog_n = backlog_next = 0;
+	}
+}
+
+/* qm_recover - one not-ready file in incoming/ */
+static void
+qm_recover(const char *path, const char *id)
+{
+	struct qfile_env env;
+	struct buf why = BUF_INIT;
+	struct stat st;
+	int fd;
+
+	if (queue_exists(Q_MAILDROP, id, NULL))
+		return;
+	if ((fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return;
+	if (file_flock(fd, LOCK_EXCL | LOCK_NOWAIT) < 0 ||
+	    fstat(fd, &st) < 0 || QUEUE_IS_READY(st.st_mode)) {
+		close(fd);
+		return;
+	}
+	if (qfile_read_env(fd, &env, &why) == 0) {
+		qfile_env_free(&env);
+		if (fsync(fd) == 0 && fchmod(fd, QUEUE_MODE_READY) == 0)
+			log_warn("%s: recovered a complete queue file left by "
+			    "a dead cleanup process", id);
+	} else if (time(NULL) - st.st_mtime > RECOVER_AGE) {
+		log_warn("%s: removing an incomplete queue file left by a "
+		    "dead process: %s", id, buf_str(&why));
+		(void)unlink(path);
+	}
+	close(fd);
+	buf_free(&why);
+}
+
+struct scan_ctx {
+	const char *queue;
+	int	 all;
+	int	 recover;
+	time_t	 now;
+};
+
+/* qm_scan_one - one file found by a scan */
+static void
+qm_scan_one(const char *dir, const char *id, void *vctx)
+{
+	struct scan_ctx *c = vctx;
+	struct stat st;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, id);
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return;
+	if (strcmp(c->queue, Q_INCOMING) == 0) {
+		if (!QUEUE_IS_READY(st.st_mode)) {
+			if (c->recover)
+				qm_recover(path, id);
+			if (lstat(path, &st) < 0 || !QUEUE_IS_READY(st.st_mode))
+				return;
+		}
+		qm_backlog_add(Q_INCOMING, id, 0);
+	} else if (strcmp(c->queue, Q_DEFERRED) == 0) {
+		if (c->all || st.st_mtime <= c->now)
+			qm_backlog_add(Q_DEFERRED, id, 1);
+	} else {
+		qm_backlog_add(Q_ACTIVE, id, 1);
+	}
+}
+
+/* qm_scan_incoming - new mail; recover dead cleanups' files if asked */
+void
+qm_scan_incoming(int recover)
+{
+	struct scan_ctx c = {Q_INCOMING, 0, recover, time(NULL)};
+
+	qm_walk(Q_INCOMING, 0, qm_scan_one, &c);
+	qm_load_backlog();
+}
+
+/* qm_scan_deferred - mail that is due (or all of it) */
+void
+qm_scan_deferred(int all)
+{
+	struct scan_ctx c = {Q_DEFERRED, all, 0, time(NULL)};
+
+	qm_walk(Q_DEFERRED, 0, qm_scan_one, &c);
+	qm_load_backlog();
+}
+
+/* qm_scan_active - start-up: take over what the last qmgr left */
+void
+qm_scan_active(void)
+{
+	struct scan_ctx c = {Q_ACTIVE, 0, 0, time(NULL)};
+
+	qm_walk(Q_ACTIVE, 0, qm_scan_one, &c);
+	qm_load_backlog();
+}
+
+/* qm_more_timer - load more after messages finished */
+static void
+qm_more_timer(void *ctx)
+{
+	(void)ctx;
+	qm_load_backlog();
+}
+
+/* qm_scan_more - a message finished: maybe load another */
+void
+qm_scan_more(void)
+{
+	if (backlog_next < backlog_n &&
+	    !event_timer_pending(qm_more_timer, NULL))
+		event_timer(qm_more_timer, NULL, 0);
+}
