@@ -93,8 +93,8 @@ queue_path(struct buf *out, const char *q, const char *id)
 	buf_puts(out, id);
 }
 
-/* queue_mkparents - create the hash subdirectories of a path */
-static int
+/* queue_mkparents - create the missing directories of a queue path */
+int
 queue_mkparents(const char *path)
 {
 	char *copy = xstrdup(path), *slash;

@@ -49,6 +49,7 @@ int	 queue_create(const char *, char *, struct buf *, struct timeval *,
 	    mode_t);
 int	 queue_create_named(const char *, const char *, struct buf *, mode_t,
 	    int);
+int	 queue_mkparents(const char *);
 int	 queue_rename(const char *, const char *, const char *);
 int	 queue_remove(const char *, const char *);
 int	 queue_exists(const char *, const char *, struct stat *);
