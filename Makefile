@@ -25,13 +25,14 @@ LDFLAGS		?=
 WARN		:= -Wall -Wextra -Werror -Wshadow -Wformat=2 \
 		   -Wstrict-prototypes -Wmissing-prototypes -Wvla
 B		?= build
+# "override": B=dir on the command line still gets the suffixes.
 ifeq ($(SANITIZE),1)
-B		:= $(B)-san
+override B	:= $(B)-san
 SANFLAGS	:= -fsanitize=address,undefined -fno-omit-frame-pointer \
 		   -fno-sanitize-recover=undefined
 endif
 ifeq ($(FUZZ),1)
-B		:= $(B)-fuzz
+override B	:= $(B)-fuzz
 CC		:= clang
 SANFLAGS	:= -fsanitize=fuzzer-no-link,address,undefined \
 		   -fno-omit-frame-pointer
@@ -132,6 +133,17 @@ $(B)/tests/%: tests/unit/%.c $(LIBA) $(B)/include/postern_paths.h
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $@ $< $(LIBA) $(EXTLIBS) \
 		-lcmocka
+
+# A unit test named test_<daemon>_*.c also links that daemon's objects
+# except main.o, to test the daemon's own logic.
+define UNIT_DAEMON_template
+$(B)/tests/test_$(1)_%: tests/unit/test_$(1)_%.c \
+    $$(filter-out %/main.o,$$($(1)_OBJS)) $(LIBA) $(B)/include/postern_paths.h
+	@mkdir -p $$(dir $$@)
+	$(Q)$(CC) $(ALL_CFLAGS) $(ALL_LDFLAGS) -o $$@ $$< \
+		$$(filter-out %/main.o,$$($(1)_OBJS)) $(LIBA) $(EXTLIBS) -lcmocka
+endef
+$(foreach d,$(DAEMONS),$(eval $(call UNIT_DAEMON_template,$(d))))
 
 # Fuzz targets (make FUZZ=1).
 $(B)/fuzz/%: tests/fuzz/%.c $(LIBA)

@@ -23,6 +23,9 @@
 
 #define DICT_FLAG_FOLD_FIX	(1 << 0)	/* fold keys to lower case */
 #define DICT_FLAG_NO_FOLD	(1 << 1)	/* postmap -f: keep case */
+#define DICT_FLAG_ANYKEY	(1 << 8)	/* backend: the key is ignored
+						 * (static:, fail:), so it is
+						 * neither bounded nor folded */
 
 #define DICT_KEY_MAX	4096
 #define DICT_VALUE_MAX	(1024 * 1024)
@@ -41,6 +44,8 @@ struct dict *dict_open(const char *, int, struct buf *);
 int	 dict_lookup(struct dict *, const char *, struct buf *, struct buf *);
 int	 dict_changed(struct dict *);
 void	 dict_close(struct dict *);
+int	 dict_type_known(const char *);
+struct dict *dict_surrogate(const char *, int, const char *);
 
 struct maps;
 
