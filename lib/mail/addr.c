@@ -8,9 +8,9 @@
  *		"name:" is skipped; comments are dropped.  Quoted strings are
  *		unquoted into the internal form.
  * SECURITY	Input length, the number of addresses, the length of each
- *		address and comment nesting are bounded; unterminated quotes,
- *		comments and literals end at the end of input instead of
- *		reading past it.
+ *		address and comment nesting are bounded; NUL bytes are
+ *		refused; unterminated quotes, comments and literals end at
+ *		the end of input instead of reading past it.
  */
 #include <ctype.h>
 #include <stdlib.h>
@@ -258,6 +258,11 @@ addr_parse_list(const char *p, size_t len, const struct addr_limits *lim,
 	memset(list, 0, sizeof(*list));
 	if (len > lim->max_len) {
 		buf_sets(why, "address list too long");
+		return -1;
+	}
+	/* A NUL would silently cut an address short in its internal form. */
+	if (memchr(p, 0, len) != NULL) {
+		buf_sets(why, "NUL byte in address list");
 		return -1;
 	}
 	addr_tokenize(p, len, &t);

@@ -5,9 +5,12 @@
  *		blank lines and lines whose first non-blank character is '#'
  *		are ignored.  A later setting of a name replaces an earlier
  *		one.  Expansion is recursive with a depth limit; an undefined
- *		name expands to the empty string.
+ *		name expands to the empty string.  In ${name?...} and
+ *		${name:...} an operand is either {text} (Postfix 3.0, also
+ *		${name?{a}:{b}}) or all the remaining text (Postfix 2.x).
  * SECURITY	The file, each logical line and each expansion are length
- *		bounded (CONF_*_MAX); errors name the file and line.
+ *		bounded, and so is the number of names one expansion looks
+ *		up (CONF_*_MAX); errors name the file and line.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -249,7 +252,7 @@ conf_parse(struct conf *c, const char *text, size_t len, const char *fname,
 				r = -1;
 				break;
 			}
-			if (logical.len + llen + 1 > CONF_LINE_MAX) {
+			if (logical.len + 1 + (llen - i) > CONF_LINE_MAX) {
 				buf_printf(why, "%s, line %d: line too long",
 				    fname, lineno);
 				r = -1;
@@ -295,16 +298,25 @@ conf_read(struct conf *c, const char *path, struct buf *why)
 }
 
 static int conf_expand_depth(const struct conf *, const char *, size_t,
-    struct buf *, struct buf *, int);
+    struct buf *, struct buf *, int, long *);
 
-/* conf_value - expanded value of a name into out */
+/*
+ * conf_value - expanded value of a name into out.  refs counts the names
+ * looked up by one top-level expansion: values that refer to a name twice
+ * at each level would otherwise take exponential time.
+ */
 static int
 conf_value(const struct conf *c, const char *name, struct buf *out,
-    struct buf *why, int depth)
+    struct buf *why, int depth, long *refs)
 {
 	const char *raw = conf_lookup_raw(c, name);
 	const struct param *row;
 
+	if (++*refs > CONF_REFS_MAX) {
+		buf_sets(why, "parameter expansion too complex (recursive "
+		    "definition?)");
+		return -1;
+	}
 	if (raw == NULL)
 		return 0;
 	row = htable_find(c->rows, name);
@@ -312,18 +324,19 @@ conf_value(const struct conf *c, const char *name, struct buf *out,
 		buf_puts(out, raw);
 		return 0;
 	}
-	return conf_expand_depth(c, raw, strlen(raw), out, why, depth + 1);
+	return conf_expand_depth(c, raw, strlen(raw), out, why, depth + 1,
+	    refs);
 }
 
 /* conf_is_set - for ${name?...}: defined and non-empty after expansion */
 static int
 conf_is_set(const struct conf *c, const char *name, struct buf *why,
-    int depth, int *err)
+    int depth, long *refs, int *err)
 {
 	struct buf tmp = BUF_INIT;
 	int set;
 
-	*err = conf_value(c, name, &tmp, why, depth);
+	*err = conf_value(c, name, &tmp, why, depth, refs);
 	set = tmp.len > 0;
 	buf_free(&tmp);
 	return set;
@@ -345,10 +358,68 @@ conf_brace_end(const char *s, size_t len)
 	return (size_t)-1;
 }
 
+/*
+ * conf_operand - one result operand of ${name?...} or ${name:...}: a
+ * {text} group, with white space around it skipped (Postfix 3.0), or else
+ * all the remaining text (Postfix 2.x).  Returns the length used, or -1
+ * when the braces do not balance.
+ */
+static long
+conf_operand(const char *t, size_t tlen, const char **op, size_t *oplen)
+{
+	size_t i = 0, end;
+
+	while (i < tlen && isspace((unsigned char)t[i]))
+		i++;
+	if (i == tlen || t[i] != '{') {
+		*op = t;
+		*oplen = tlen;
+		return (long)tlen;
+	}
+	if ((end = conf_brace_end(t + i + 1, tlen - i - 1)) == (size_t)-1)
+		return -1;
+	*op = t + i + 1;
+	*oplen = end;
+	for (i += end + 2; i < tlen && isspace((unsigned char)t[i]); i++)
+		;
+	return (long)i;
+}
+
+/*
+ * conf_operands - split the text after '?' (op '?') or ':' (op ':') into
+ * the operands used when the name is set (yes) and when it is not (no);
+ * an absent operand is NULL.  "${name?{a}:{b}}" has both.  Text after a
+ * {text} operand other than ":" and a second operand is an error.
+ */
+static int
+conf_operands(int op, const char *t, size_t tlen, const char **yes,
+    size_t *ylen, const char **no, size_t *nlen)
+{
+	long k;
+
+	*yes = *no = NULL;
+	*ylen = *nlen = 0;
+	if (op == '?') {
+		if ((k = conf_operand(t, tlen, yes, ylen)) < 0)
+			return -1;
+		t += k;
+		tlen -= (size_t)k;
+		if (tlen == 0)
+			return 0;
+		if (*t != ':')
+			return -1;
+		t++;
+		tlen--;
+	}
+	if ((k = conf_operand(t, tlen, no, nlen)) < 0 || (size_t)k != tlen)
+		return -1;
+	return 0;
+}
+
 /* conf_expand_depth - the expansion engine */
 static int
 conf_expand_depth(const struct conf *c, const char *s, size_t len,
-    struct buf *out, struct buf *why, int depth)
+    struct buf *out, struct buf *why, int depth, long *refs)
 {
 	size_t i = 0;
 
@@ -415,40 +486,33 @@ conf_expand_depth(const struct conf *c, const char *s, size_t len,
 			memcpy(name, s + i + 1, nlen);
 			name[nlen] = 0;
 			if (j == i + 1 + end) {
-				if (conf_value(c, name, out, why, depth) < 0)
+				if (conf_value(c, name, out, why, depth,
+				    refs) < 0)
 					return -1;
 			} else if (s[j] == '?' || s[j] == ':') {
-				int want_set = s[j] == '?', err, set;
-				const char *t = s + j + 1;
-				size_t tlen = (i + 1 + end) - (j + 1);
-				const char *t2 = NULL;
-				size_t t2len = 0;
+				const char *yes, *no;
+				size_t ylen, flen;
+				int err, set;
 
-				set = conf_is_set(c, name, why, depth, &err);
+				if (conf_operands(s[j], s + j + 1,
+				    (i + 1 + end) - (j + 1), &yes, &ylen, &no,
+				    &flen) < 0) {
+					buf_printf(why, "bad operand in "
+					    "\"%.*s\"", (int)(len > 60 ? 60 :
+					    len), s);
+					return -1;
+				}
+				set = conf_is_set(c, name, why, depth, refs,
+				    &err);
 				if (err < 0)
 					return -1;
-				/* ${name?{a}:{b}} form */
-				if (want_set && tlen > 0 && t[0] == '{') {
-					size_t e1 = conf_brace_end(t + 1,
-					    tlen - 1);
-
-					if (e1 != (size_t)-1 &&
-					    e1 + 2 < tlen && t[e1 + 2] == ':' &&
-					    e1 + 3 < tlen && t[e1 + 3] == '{' &&
-					    t[tlen - 1] == '}') {
-						t2 = t + e1 + 4;
-						t2len = tlen - (e1 + 5);
-						t = t + 1;
-						tlen = e1;
-					}
-				}
-				if (want_set ? set : !set) {
-					if (conf_expand_depth(c, t, tlen, out,
-					    why, depth + 1) < 0)
+				if (set && yes != NULL) {
+					if (conf_expand_depth(c, yes, ylen, out,
+					    why, depth + 1, refs) < 0)
 						return -1;
-				} else if (t2 != NULL) {
-					if (conf_expand_depth(c, t2, t2len,
-					    out, why, depth + 1) < 0)
+				} else if (!set && no != NULL) {
+					if (conf_expand_depth(c, no, flen, out,
+					    why, depth + 1, refs) < 0)
 						return -1;
 				}
 			} else {
@@ -471,8 +535,13 @@ conf_expand_depth(const struct conf *c, const char *s, size_t len,
 		memcpy(name, s + i, nlen);
 		name[nlen] = 0;
 		i += nlen;
-		if (conf_value(c, name, out, why, depth) < 0)
+		if (conf_value(c, name, out, why, depth, refs) < 0)
 			return -1;
+	}
+	/* The last piece may have passed the limit too. */
+	if (out->len > CONF_EXPAND_MAX) {
+		buf_sets(why, "parameter expansion too long");
+		return -1;
 	}
 	return 0;
 }
@@ -482,8 +551,10 @@ int
 conf_expand(const struct conf *c, const char *text, struct buf *out,
     struct buf *why)
 {
+	long refs = 0;
+
 	buf_reset(out);
-	return conf_expand_depth(c, text, strlen(text), out, why, 0);
+	return conf_expand_depth(c, text, strlen(text), out, why, 0, &refs);
 }
 
 /*
@@ -496,6 +567,7 @@ conf_get(struct conf *c, const char *name)
 {
 	struct conf_val *v = htable_find(c->vals, name);
 	struct buf out = BUF_INIT, why = BUF_INIT;
+	long refs = 0;
 
 	if (v == NULL) {
 		const char *def = conf_default(c, name);
@@ -516,7 +588,7 @@ conf_get(struct conf *c, const char *name)
 		free(v->raw);
 		v->raw = xstrdup(conf_default(c, name));
 	}
-	if (conf_value(c, name, &out, &why, 0) < 0)
+	if (conf_value(c, name, &out, &why, 0, &refs) < 0)
 		log_fatal("parameter %s: %s", name, buf_str(&why));
 	free(v->expanded);
 	v->expanded = buf_steal(&out);

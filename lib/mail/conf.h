@@ -55,6 +55,7 @@ struct param {
 #define CONF_LINE_MAX		(1024 * 1024)
 #define CONF_EXPAND_MAX		(1024 * 1024)
 #define CONF_DEPTH_MAX		100
+#define CONF_REFS_MAX		10000	/* names looked up per expansion */
 
 struct conf;
 

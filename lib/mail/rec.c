@@ -130,15 +130,16 @@ rec_decode(const char *p, size_t avail, size_t max, int *type,
 	size_t l = 0, i = 1;
 	int shift = 0;
 
-	if (avail < 2)
+	/* Refuse what is already malformed before asking for more. */
+	if (avail < 1)
 		return 0;
 	if (!rec_type_valid(u[0]))
 		return -1;
 	for (;;) {
-		if (i >= avail)
-			return 0;
 		if (i > 4)
 			return -1;
+		if (i >= avail)
+			return 0;
 		l |= (size_t)(u[i] & 0x7f) << shift;
 		shift += 7;
 		if ((u[i++] & 0x80) == 0)

@@ -1,7 +1,9 @@
 /*
  * NAME		argv - growable NULL-terminated string arrays
  * DESCRIPTION	Each element is owned by the array.  argv_split() tokenizes
- *		a copy of its input on a set of separator characters.
+ *		a copy of its input on a set of separator characters.  A
+ *		zeroed struct argv, like one after argv_clear(), is a valid
+ *		empty array (its v is NULL until the first element).
  */
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,7 +38,8 @@ void
 argv_addn(struct argv *a, const char *s, size_t len)
 {
 	if (a->n + 1 >= a->cap) {
-		a->cap = xmul(a->cap, 2);
+		/* A cleared or zeroed array has no storage yet. */
+		a->cap = a->cap ? xmul(a->cap, 2) : 8;
 		a->v = xreallocarray(a->v, a->cap, sizeof(char *));
 	}
 	a->v[a->n++] = xstrndup(s, len);
@@ -70,7 +73,8 @@ argv_truncate(struct argv *a, size_t n)
 {
 	while (a->n > n)
 		free(a->v[--a->n]);
-	a->v[a->n] = NULL;
+	if (a->v)
+		a->v[a->n] = NULL;
 }
 
 /* argv_clear - free elements and storage of a caller-owned array */

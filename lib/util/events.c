@@ -30,6 +30,7 @@ struct ev_timer {
 	event_timer_fn fn;
 	void	*ctx;
 	int64_t	 when;
+	unsigned gen;			/* ev_timer_gen when armed */
 	struct ev_timer *next;
 };
 
@@ -43,6 +44,7 @@ static int ev_epfd = -1;
 static struct ev_fd *ev_fds;
 static size_t ev_nfds;
 static struct ev_timer *ev_timers;
+static unsigned ev_timer_gen;
 static struct ev_hook *ev_hooks;
 static int64_t ev_now;
 
@@ -159,6 +161,7 @@ event_timer(event_timer_fn fn, void *ctx, int64_t delay_ms)
 	t->fn = fn;
 	t->ctx = ctx;
 	t->when = time_mono_ms() + (delay_ms < 0 ? 0 : delay_ms);
+	t->gen = ev_timer_gen;
 	for (tp = &ev_timers; *tp && (*tp)->when <= t->when; tp = &(*tp)->next)
 		;
 	t->next = *tp;
@@ -243,7 +246,14 @@ event_loop(int64_t max_ms)
 		if (mask & (EV_READ | EV_WRITE))
 			e->fn(fd, mask, e->ctx);
 	}
-	while (ev_timers && ev_timers->when <= time_mono_ms()) {
+	/*
+	 * A timer armed by a timer callback waits for the next iteration,
+	 * as in Postfix: one that re-arms itself with no delay must not keep
+	 * this loop from returning.  Later timers sort after it, so stop.
+	 */
+	ev_timer_gen++;
+	while (ev_timers && ev_timers->when <= time_mono_ms() &&
+	    ev_timers->gen != ev_timer_gen) {
 		struct ev_timer *t = ev_timers;
 		event_timer_fn fn = t->fn;
 		void *ctx = t->ctx;

@@ -121,14 +121,15 @@ void
 log_vmsg(int sev, const char *fmt, va_list ap)
 {
 	static const char *const tag[] = {"", "warning: ", "fatal: ",
-	    "panic: "};
-	static const int prio[] = {LOG_INFO, LOG_WARNING, LOG_CRIT, LOG_CRIT};
+	    "panic: ", "error: "};
+	static const int prio[] = {LOG_INFO, LOG_WARNING, LOG_CRIT, LOG_CRIT,
+	    LOG_ERR};
 	char text[LOG_LINE_MAX];
 	char line[LOG_LINE_MAX + 512];
 	int saved = errno;
 	size_t n;
 
-	if (sev < 0 || sev > LOG_SEV_PANIC)
+	if (sev < 0 || sev > LOG_SEV_ERROR)
 		sev = LOG_SEV_PANIC;
 	n = strlen(tag[sev]);
 	memcpy(text, tag[sev], n);

@@ -41,6 +41,7 @@ void	log_vmsg(int, const char *, va_list)
 #define LOG_SEV_WARN	1
 #define LOG_SEV_FATAL	2
 #define LOG_SEV_PANIC	3
+#define LOG_SEV_ERROR	4	/* postlog -p error: logged, no exit */
 
 #define ASSERT(x) do { \
 	if (!(x)) \

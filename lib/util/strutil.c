@@ -87,7 +87,8 @@ str_token(char **cursor, const char *sep)
  * str_token_braced - like str_token, but a token that starts with '{'
  * extends to the matching '}' and is returned without the braces and
  * trimmed (Postfix 3.0 syntax for values with separators in them).
- * Sets *err (when non-NULL) on an unbalanced brace.
+ * Sets *err (when non-NULL) on an unbalanced brace or on text right
+ * after the closing brace.
  */
 char *
 str_token_braced(char **cursor, const char *sep, char *err, size_t errlen)
@@ -111,6 +112,14 @@ str_token_braced(char **cursor, const char *sep, char *err, size_t errlen)
 		if (err && errlen)
 			strlcpy_trunc(err, "missing '}'", errlen);
 		*cursor = s;
+		return NULL;
+	}
+	/* As Postfix's extpar(): "{a}b" is an error, not two tokens. */
+	if (s[1] != 0 && strchr(sep, s[1]) == NULL &&
+	    !isspace((unsigned char)s[1])) {
+		if (err && errlen)
+			strlcpy_trunc(err, "syntax error after '}'", errlen);
+		*cursor = s + strlen(s);
 		return NULL;
 	}
 	*s++ = 0;
