@@ -82,6 +82,14 @@ def mail_accounts():
     if IS_ROOT:
         ensure_group("posterndrop")
         ensure_user("postern")
+        # The build tree's postdrop and postqueue become set-gid, as
+        # "postern set-permissions" makes them after an install.
+        gid = grp.getgrnam("posterndrop").gr_gid
+        for name in ("postdrop", "postqueue"):
+            p = os.path.join(BIN, name)
+            if os.path.exists(p):
+                os.chown(p, 0, gid)
+                os.chmod(p, 0o2755)
     return True
 
 

@@ -1,0 +1,14 @@
+#!/bin/sh
+# test.sh - install what is needed, build, and run the whole test suite:
+# unit tests (cmocka, also under ASan+UBSan) and integration tests (pytest
+# against private Postern instances in temporary directories).
+# Run as root for the full suite (privilege separation, test users).
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/install-deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+make -j"$jobs"
+make -j"$jobs" unit
+make -j"$jobs" SANITIZE=1 unit
+make integration
+echo "test.sh: all tests passed"
