@@ -105,9 +105,9 @@ postern_check(int set_perms)
 		path = xasprintf("%s/%s", mail_cfg.daemon_directory,
 		    m.v[k].args->v[0]);
 		if (stat(path, &st) < 0 || !(st.st_mode & S_IXUSR)) {
+			/* master throttles it at run time; not fatal. */
 			log_warn("master.cf line %d: %s: program not found",
 			    m.v[k].line, path);
-			r = -1;
 		}
 		free(path);
 	}

@@ -69,6 +69,7 @@ const struct param mail_params[] = {
 	    "LANG=C POSTLOG_SERVICE POSTLOG_HOSTNAME", import_environment),
 	G("export_environment", "TZ MAIL_CONFIG LANG", export_environment),
 	G("mail_spool_directory", "/var/mail", mail_spool_directory),
+	G("alias_database", "hash:/etc/aliases", alias_database),
 	P_END
 };
 

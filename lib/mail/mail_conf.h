@@ -45,6 +45,7 @@ struct mail_cfg {
 	char	*import_environment;
 	char	*export_environment;
 	char	*mail_spool_directory;
+	char	*alias_database;
 
 	/* Derived, not parameters. */
 	uid_t	 owner_uid;

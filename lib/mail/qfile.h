@@ -76,6 +76,8 @@ struct qfile_content {
 
 int	 qfile_content_open(struct qfile_content *, int,
 	    const struct qfile_env *, struct buf *);
+int	 qfile_content_open_at(struct qfile_content *, int, long,
+	    struct buf *);
 int	 qfile_content_line(struct qfile_content *, struct buf *, int *);
 void	 qfile_content_close(struct qfile_content *);
 

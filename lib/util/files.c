@@ -171,18 +171,20 @@ file_fcntl_lock(int fd, int how)
 }
 
 /*
- * dotlock_acquire - create "path.lock" exclusively, retrying once a
- * second up to tries times; a lock older than 500 seconds is stale and
- * removed, as mail readers expect.
+ * dotlock_acquire - create "path.lock" exclusively, trying every 100 ms
+ * for up to tries seconds (at least once); a lock older than 500 seconds
+ * is stale and removed, as mail readers expect.  On failure errno is
+ * EAGAIN when the lock exists, else the error of the create.
  */
 int
 dotlock_acquire(const char *path, int tries, char *why, size_t whylen)
 {
 	char *lock = xasprintf("%s.lock", path);
+	struct timespec ts = {0, 100 * 1000 * 1000};
 	struct stat st;
-	int fd, i;
+	int fd, i, saved, attempts = tries > 0 ? tries * 10 : 1;
 
-	for (i = 0; i < tries; i++) {
+	for (i = 0; i < attempts; i++) {
 		fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 		if (fd >= 0) {
 			close(fd);
@@ -190,16 +192,19 @@ dotlock_acquire(const char *path, int tries, char *why, size_t whylen)
 			return 0;
 		}
 		if (errno != EEXIST) {
+			saved = errno;
 			snprintf(why, whylen, "create lock file %s: %s", lock,
-			    strerror(errno));
+			    strerror(saved));
 			free(lock);
+			errno = saved;
 			return -1;
 		}
 		if (stat(lock, &st) == 0 && time(NULL) - st.st_mtime > 500) {
 			(void)unlink(lock);
 			continue;
 		}
-		sleep(1);
+		if (i + 1 < attempts)
+			(void)nanosleep(&ts, NULL);
 	}
 	snprintf(why, whylen, "unable to lock %s: lock file exists", path);
 	free(lock);
