@@ -81,6 +81,7 @@ struct cleanup_state {
 	int	 seen;
 	int	 hops;
 	struct buf partial;		/* P records being joined */
+	int	 in_partial;
 	struct argv xrcpt;		/* -t: To/Cc/Bcc */
 	struct argv xresent;		/* -t: Resent-To/Cc/Bcc */
 	char	*message_id;

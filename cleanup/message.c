@@ -433,14 +433,18 @@ cleanup_content(struct cleanup_state *st, int type, const char *p,
 		cleanup_line(st, type, p, len);
 		return;
 	}
-	/* Headers: join partial records, bounded. */
-	if (type == REC_CONT || st->partial.len) {
-		if (st->partial.len + len <= (size_t)
-		    cleanup_cfg.header_size_limit + 1)
-			buf_put(&st->partial, p, len);
+	/* Headers: join partial records, bounded (the excess is lost). */
+	if (type == REC_CONT || st->in_partial) {
+		size_t room = (size_t)cleanup_cfg.header_size_limit + 1;
+
+		if (st->partial.len < room)
+			buf_put(&st->partial, p, len < room - st->partial.len ?
+			    len : room - st->partial.len);
+		st->in_partial = type == REC_CONT;
 		if (type == REC_CONT)
 			return;
-		cleanup_header_line(st, st->partial.p, st->partial.len);
+		cleanup_header_line(st, st->partial.p ? st->partial.p : "",
+		    st->partial.len);
 		buf_reset(&st->partial);
 		return;
 	}
@@ -454,9 +458,11 @@ cleanup_content_end(struct cleanup_state *st)
 	struct argv *x;
 	size_t i;
 
-	if (st->partial.len) {
-		cleanup_header_line(st, st->partial.p, st->partial.len);
+	if (st->in_partial) {
+		cleanup_header_line(st, st->partial.p ? st->partial.p : "",
+		    st->partial.len);
 		buf_reset(&st->partial);
+		st->in_partial = 0;
 	}
 	if (st->phase == CL_PHASE_HEADERS)
 		cleanup_headers_done(st);
