@@ -73,7 +73,7 @@ else
 Q		:= @
 endif
 
-.PHONY: all check test unit integration bench install clean fuzz \
+.PHONY: all check test unit integration bench install clean fuzz valgrind \
 	paths-stamp format cppcheck
 
 ifeq ($(FUZZ),1)
@@ -158,6 +158,13 @@ unit: $(UNIT_BINS)
 		echo "== $$t"; (cd tests/unit && ../../$$t); done
 
 check: all unit
+
+# Unit tests under valgrind (leaks and memory errors fail the run).
+valgrind: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do \
+		echo "== valgrind $$t"; (cd tests/unit && valgrind -q \
+		--leak-check=full --errors-for-leak-kinds=definite,indirect \
+		--error-exitcode=1 ../../$$t >/dev/null); done
 
 integration: all
 	cd tests/integration && POSTERN_BUILD=$(CURDIR)/$(B) \

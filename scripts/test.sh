@@ -10,5 +10,6 @@ jobs=$(nproc 2>/dev/null || echo 2)
 make -j"$jobs"
 make -j"$jobs" unit
 make -j"$jobs" SANITIZE=1 unit
+make valgrind
 make integration
 echo "test.sh: all tests passed"

@@ -28,6 +28,14 @@ BUILD = os.environ.get("POSTERN_BUILD", os.path.join(REPO, "build"))
 BIN = os.path.join(BUILD, "bin")
 LIBEXEC = os.path.join(BUILD, "libexec")
 IS_ROOT = os.geteuid() == 0
+# Testing an ASan+UBSan build (make SANITIZE=1): daemons write sanitizer
+# reports into their working directory (the queue directory, also inside
+# the chroot), and each test fails if any report appears.
+SANITIZE = BUILD.rstrip("/").endswith("-san")
+SAN_OPTS = "log_path=sanitizer:detect_leaks=0:abort_on_error=1"
+if SANITIZE:
+    os.environ["ASAN_OPTIONS"] = SAN_OPTS
+    os.environ["UBSAN_OPTIONS"] = SAN_OPTS + ":print_stacktrace=1"
 
 needs_root = pytest.mark.skipif(not IS_ROOT, reason="needs root")
 
@@ -180,6 +188,9 @@ class Instance:
             "inet_interfaces": "loopback-only",
             "inet_protocols": "ipv4",
         }
+        if SANITIZE:
+            self.params["import_environment"] = (
+                "MAIL_CONFIG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS")
         if not IS_ROOT:
             me = pwd.getpwuid(os.getuid()).pw_name
             self.params["mail_owner"] = me
@@ -220,6 +231,23 @@ class Instance:
             what="master sockets")
         # master calls setsid(): its session holds every worker.
         self.sids.add(self.master_pid())
+        if SANITIZE:
+            # Let jailed, unprivileged daemons write their reports.
+            os.chmod(self.queue, 0o1777)
+
+    def sanitizer_reports(self):
+        out = []
+        for d in (self.queue, os.getcwd()):
+            try:
+                names = os.listdir(d)
+            except OSError:
+                continue
+            for n in names:
+                if n.startswith("sanitizer."):
+                    with open(os.path.join(d, n), errors="replace") as f:
+                        out.append("%s:\n%s" % (n, f.read()))
+                    os.unlink(os.path.join(d, n))
+        return out
 
     def stop(self):
         if self.started:
@@ -341,5 +369,7 @@ def instance(mail_accounts):
         inst.kill_all()
         warnings = [l for l in inst.log().splitlines()
                     if "panic:" in l]
+        reports = inst.sanitizer_reports() if SANITIZE else []
         shutil.rmtree(root, ignore_errors=True)
         assert not warnings, "panics in the log:\n" + "\n".join(warnings)
+        assert not reports, "sanitizer reports:\n" + "\n".join(reports)
