@@ -102,9 +102,19 @@ class MTA:
         self.root = root
         self.maildir = os.path.join(root, "Maildir", BENCH_USER)
 
+    as_user = None
+
     def inject(self, data):
+        kw = {}
+        if self.as_user is not None:
+            pw = self.as_user
+
+            def demote():
+                os.setgid(pw.pw_gid)
+                os.setuid(pw.pw_uid)
+            kw["preexec_fn"] = demote
         r = subprocess.run(self.sendmail_cmd() + [BENCH_USER], input=data,
-                           capture_output=True)
+                           capture_output=True, **kw)
         if r.returncode != 0:
             raise RuntimeError("sendmail: %s" % r.stderr.decode())
 
@@ -179,6 +189,17 @@ biff = no
         with open(os.path.join(etc, "master.cf"), "w") as dst:
             dst.write("".join(lines))
         self.etc = etc
+        self.made_default = False
+        if self.as_user is not None:
+            # Postfix lets an ordinary user's sendmail use another
+            # configuration only if the default main.cf lists it.
+            default = "/etc/postfix/main.cf"
+            if os.path.exists(default):
+                sys.exit("bench: %s exists; --as-user would have to "
+                         "change it" % default)
+            with open(default, "w") as f:
+                f.write("alternate_config_directories = %s\n" % etc)
+            self.made_default = True
         sh(["postfix", "-c", etc, "set-permissions"], check=False)
         sh(["postfix", "-c", etc, "start"])
 
@@ -192,13 +213,37 @@ biff = no
 
     def stop(self):
         sh(["postfix", "-c", self.etc, "stop"], check=False)
+        if getattr(self, "made_default", False):
+            os.unlink("/etc/postfix/main.cf")
 
 
-def bench_local(mta_cls, n, size, conc):
+def setgid_postern_tools():
+    """The build tree's postdrop/postqueue, set-gid as after install."""
+    import grp
+    try:
+        gid = grp.getgrnam("posterndrop").gr_gid
+    except KeyError:
+        sh(["groupadd", "-r", "posterndrop"])
+        gid = grp.getgrnam("posterndrop").gr_gid
+    try:
+        pwd.getpwnam("postern")
+    except KeyError:
+        sh(["useradd", "-r", "-M", "-d", "/nonexistent", "-s",
+            "/usr/sbin/nologin", "-U", "postern"])
+    for name in ("postdrop", "postqueue"):
+        p = os.path.join(BUILD, "bin", name)
+        os.chown(p, 0, gid)
+        os.chmod(p, 0o2755)
+
+
+def bench_local(mta_cls, n, size, conc, as_user=False):
     root = tempfile.mkdtemp(prefix="bench-%s-" % mta_cls.name)
     os.chmod(root, 0o755)
     pw = ensure_user(BENCH_USER)
+    setgid_postern_tools()
     mta = mta_cls(root)
+    if as_user:
+        mta.as_user = pw
     try:
         mta.setup()
         make_maildir(mta.maildir, pw)
@@ -257,6 +302,8 @@ def main():
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--no-postfix", action="store_true")
+    ap.add_argument("--as-user", action="store_true",
+                    help="inject as an ordinary user (through postdrop)")
     a = ap.parse_args()
     if os.geteuid() != 0:
         sys.exit("bench: needs root (bench user, privilege separation)")
@@ -264,12 +311,16 @@ def main():
                     and os.path.exists("/etc/postfix/master.cf"))
     which = a.only.split(",")
     if "local" in which:
-        res = [bench_local(Postern, a.messages, a.size, a.concurrency)]
+        res = [bench_local(Postern, a.messages, a.size, a.concurrency,
+                           a.as_user)]
         if have_postfix:
             res.append(bench_local(Postfix, a.messages, a.size,
-                                   a.concurrency))
+                                   a.concurrency, a.as_user))
         report("local delivery: sendmail -> Maildir, %d x %d bytes, %d "
-               "injectors" % (a.messages, a.size, a.concurrency), res)
+               "injectors, injected as %s" % (a.messages, a.size,
+                                             a.concurrency,
+                                             BENCH_USER if a.as_user
+                                             else "root"), res)
 
 
 if __name__ == "__main__":

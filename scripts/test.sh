@@ -11,5 +11,7 @@ make -j"$jobs"
 make -j"$jobs" unit
 make -j"$jobs" SANITIZE=1 unit
 make valgrind
+make -j"$jobs" SANITIZE=1
 make integration
+make SANITIZE=1 integration
 echo "test.sh: all tests passed"
