@@ -33,6 +33,7 @@
 #include "mail/cleanup_clnt.h"
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
+#include "mail/maildrop.h"
 #include "mail/qid.h"
 #include "mail/queue.h"
 #include "mail/rec.h"
@@ -86,100 +87,6 @@ pickup_corrupt(const char *id, const char *why)
 		log_warn("%s: move to %s: %m", id, Q_CORRUPT);
 }
 
-/*
- * pickup_check - check the record grammar of a maildrop file.  Returns
- * the cleanup flags it asks for (>= 0) or -1 with a reason.
- */
-static int
-pickup_check(const char *p, size_t len, int *requeue, struct buf *why)
-{
-	size_t off = 0;
-	int phase = 0, flags = CLEANUP_FLAG_LOCAL | CLEANUP_FLAG_MAP_OK;
-	int saw_from = 0, saw_end = 0;
-
-	*requeue = 0;
-	while (off < len) {
-		int type, used;
-		const char *d;
-		size_t l;
-
-		used = rec_decode(p + off, len - off, REC_LEN_MAX, &type, &d,
-		    &l);
-		if (used <= 0) {
-			buf_sets(why, used < 0 ? "malformed record" :
-			    "truncated file");
-			return -1;
-		}
-		off += (size_t)used;
-		if (saw_end) {
-			buf_sets(why, "data after the end record");
-			return -1;
-		}
-		switch (type) {
-		case REC_VERSION:
-		case REC_TIME:
-		case REC_WARN:
-			if (phase != 0)
-				goto order;
-			break;
-		case REC_SIZE:
-			if (phase != 0)
-				goto order;
-			*requeue = 1;
-			break;
-		case REC_ATTR:
-			if (phase != 0 && phase != 2)
-				goto order;
-			if (l == 13 && memcmp(d, "flags=extract", 13) == 0)
-				flags |= CLEANUP_FLAG_EXTRACT;
-			break;
-		case REC_FROM:
-			if (phase != 0 || saw_from++)
-				goto order;
-			break;
-		case REC_ORCP:
-		case REC_NOTIFY:
-		case REC_RCPT:
-		case REC_DONE:
-			if (phase != 0 && phase != 2)
-				goto order;
-			break;
-		case REC_MESG:
-			if (phase != 0 || !saw_from)
-				goto order;
-			phase = 1;
-			break;
-		case REC_NORM:
-		case REC_CONT:
-			if (phase != 1)
-				goto order;
-			break;
-		case REC_XTRA:
-			if (phase != 1)
-				goto order;
-			phase = 2;
-			break;
-		case REC_END:
-			if (phase != 2)
-				goto order;
-			saw_end = 1;
-			break;
-		default:
-			goto order;
-		}
-	}
-	if (!saw_end) {
-		buf_sets(why, "incomplete file");
-		return -1;
-	}
-	if (*requeue)
-		flags = CLEANUP_FLAG_MAP_OK;
-	return flags;
-order:
-	buf_sets(why, "unexpected record order");
-	return -1;
-}
-
 /* pickup_job_done - the final answer from cleanup */
 static void
 pickup_job_done(int fd, int mask, void *ctx)
@@ -216,7 +123,7 @@ pickup_start(const char *id)
 	struct cleanup_req req;
 	struct stat st;
 	struct job *j;
-	int fd, flags, requeue, status;
+	int fd, flags, requeue, status, info, nrcpt;
 	size_t off = 0, max;
 
 	queue_path(&path, Q_MAILDROP, id);
@@ -244,11 +151,18 @@ pickup_start(const char *id)
 		goto out;
 	}
 	close(fd);
-	if ((flags = pickup_check(text.p ? text.p : "", text.len, &requeue,
-	    &why)) < 0) {
+	if (maildrop_check(text.p ? text.p : "", text.len, 1, &info, &nrcpt,
+	    &why) < 0) {
 		pickup_corrupt(id, buf_str(&why));
 		goto out;
 	}
+	/* A requeued queue file is not a new local submission. */
+	requeue = (info & MAILDROP_QFILE) != 0;
+	flags = CLEANUP_FLAG_MAP_OK;
+	if (!requeue)
+		flags |= CLEANUP_FLAG_LOCAL;
+	if (info & MAILDROP_EXTRACT)
+		flags |= CLEANUP_FLAG_EXTRACT;
 	memset(&req, 0, sizeof(req));
 	req.source = "pickup";
 	req.flags = flags;

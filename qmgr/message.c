@@ -195,25 +195,16 @@ qm_notice_done(void *ctx, int status, const char *body, size_t len,
     const char *why)
 {
 	struct qm_msg *m = ctx;
-	struct buf reason = BUF_INIT, err = BUF_INIT;
-	int64_t st = -1;
-	struct ipc_want want[] = {
-		IPC_WANT_INT("status", &st),
-		IPC_WANT_STR("reason", &reason, 1024),
-		IPC_WANT_END
-	};
-	int ok = status == 0 && ipc_scan(body, len, want, &err) == 0 &&
-	    st == 0;
+	struct buf reason = BUF_INIT;
+	int ok = bounce_reply_ok(status, body, len, why, &reason);
 	int kind = m->finishing;
 
 	qm_calls--;
 	m->finishing = 0;
 	if (!ok)
 		log_warn("%s: %s service: %s", m->id, kind == 3 ? "defer" :
-		    "bounce", status ? why : reason.len ? reason.p :
-		    err.len ? err.p : "failed");
+		    "bounce", buf_str(&reason));
 	buf_free(&reason);
-	buf_free(&err);
 	switch (kind) {
 	case 1:			/* bounce flush */
 	case 2:			/* expiry flush */

@@ -131,15 +131,8 @@ qm_logcall_done(void *ctx, int status, const char *body, size_t len,
 {
 	struct qm_logcall *lc = ctx;
 	struct qm_msg *m = lc->msg;
-	struct buf reason = BUF_INIT, err = BUF_INIT;
-	int64_t st = -1;
-	struct ipc_want want[] = {
-		IPC_WANT_INT("status", &st),
-		IPC_WANT_STR("reason", &reason, 1024),
-		IPC_WANT_END
-	};
-	int ok = status == 0 && ipc_scan(body, len, want, &err) == 0 &&
-	    st == 0;
+	struct buf reason = BUF_INIT;
+	int ok = bounce_reply_ok(status, body, len, why, &reason);
 
 	qm_calls_add(-1);
 	if (lc->bounce) {
@@ -148,20 +141,20 @@ qm_logcall_done(void *ctx, int status, const char *body, size_t len,
 			qm_rcpt_final(m, lc->i, QR_DONE);
 		} else {
 			log_warn("%s: bounce service: %s -- deferring", m->id,
-			    status ? why : "request failed");
+			    ok ? "cannot update queue file" :
+			    buf_str(&reason));
 			qm_rcpt_final(m, lc->i, QR_DEFERRED);
 		}
 	} else {
 		if (!ok)
-			log_warn("%s: defer service: %s", m->id, status ? why :
-			    "request failed");
+			log_warn("%s: defer service: %s", m->id,
+			    buf_str(&reason));
 		qm_rcpt_final(m, lc->i, QR_DEFERRED);
 	}
 	free(lc->dsn);
 	free(lc->reason);
 	free(lc);
 	buf_free(&reason);
-	buf_free(&err);
 	qm_msg_check_done(m);
 }
 

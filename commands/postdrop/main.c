@@ -44,7 +44,7 @@ main(int argc, char **argv)
 	struct maildrop *m;
 	const char *dir = NULL;
 	size_t max;
-	int c, nrcpt;
+	int c, nrcpt, info;
 
 	log_init("postdrop", LOG_TO_STDERR);
 	umask(022);
@@ -86,7 +86,7 @@ main(int argc, char **argv)
 			    "too big", (long)getuid());
 		log_fatal_status(EX_TEMPFAIL, "read standard input: %m");
 	}
-	if (maildrop_check(in.p ? in.p : "", in.len, &nrcpt, &why) < 0)
+	if (maildrop_check(in.p ? in.p : "", in.len, 0, &info, &nrcpt, &why) < 0)
 		log_fatal_status(EX_DATAERR, "uid=%ld: malformed input: %s",
 		    (long)getuid(), buf_str(&why));
 	if ((m = maildrop_open(&why)) == NULL)

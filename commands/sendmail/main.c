@@ -399,9 +399,9 @@ sm_direct(const struct buf *recs)
 {
 	struct buf why = BUF_INIT;
 	struct maildrop *m;
-	int nrcpt;
+	int nrcpt, info;
 
-	if (maildrop_check(recs->p, recs->len, &nrcpt, &why) < 0)
+	if (maildrop_check(recs->p, recs->len, 0, &info, &nrcpt, &why) < 0)
 		log_fatal_status(EX_DATAERR, "internal error: %s",
 		    buf_str(&why));
 	if ((m = maildrop_open(&why)) == NULL)

@@ -268,3 +268,34 @@ bounce_warn_frame(struct buf *f, const char *queue_name,
 	bounce_notice_frame(f, "warn", queue_name, queue_id, sender, envid,
 	    ret);
 }
+
+/*
+ * bounce_reply_ok - did a bounce-service call succeed?  status and why
+ * are the asynchronous call's outcome; body the reply.  Returns 1, or 0
+ * with the reason in reason.
+ */
+int
+bounce_reply_ok(int status, const char *body, size_t len, const char *why,
+    struct buf *reason)
+{
+	struct buf err = BUF_INIT;
+	int64_t st = -1;
+	struct ipc_want want[] = {
+		IPC_WANT_INT("status", &st),
+		IPC_WANT_STR("reason", reason, 1024),
+		IPC_WANT_END
+	};
+	int ok = 0;
+
+	buf_reset(reason);
+	if (status != 0)
+		buf_sets(reason, why ? why : "failed");
+	else if (ipc_scan(body, len, want, &err) < 0)
+		buf_printf(reason, "bad reply: %s", buf_str(&err));
+	else if (st != 0 && reason->len == 0)
+		buf_sets(reason, "request failed");
+	else
+		ok = st == 0;
+	buf_free(&err);
+	return ok;
+}

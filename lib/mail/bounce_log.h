@@ -54,6 +54,8 @@ void	 bounce_append_frame(struct buf *, const char *,
 	    const struct bounce_ent *);
 void	 bounce_flush_frame(struct buf *, const char *, const char *,
 	    const char *, const char *, int);
+int	 bounce_reply_ok(int, const char *, size_t, const char *,
+	    struct buf *);
 void	 bounce_warn_frame(struct buf *, const char *, const char *,
 	    const char *, const char *, int);
 

@@ -128,15 +128,21 @@ maildrop_abort(struct maildrop *m)
 }
 
 /*
- * maildrop_check - check a submission's record grammar (see above).
- * *recipients gets the number of recipient records.  0 or -1 with reason.
+ * maildrop_check - check a submission's record grammar.  With
+ * allow_qfile, a complete queue file (postsuper -r puts one back into
+ * maildrop/) is accepted too: its version, size and warning records and
+ * done recipients.  *info gets MAILDROP_EXTRACT when the submission asks
+ * for "sendmail -t" and MAILDROP_QFILE for a queue file; *recipients the
+ * number of recipient records.  0 or -1 with a reason.
  */
 int
-maildrop_check(const char *p, size_t len, int *recipients, struct buf *why)
+maildrop_check(const char *p, size_t len, int allow_qfile, int *info,
+    int *recipients, struct buf *why)
 {
 	size_t off = 0;
 	int phase = 0, from = 0, end = 0;
 
+	*info = 0;
 	*recipients = 0;
 	while (off < len) {
 		int type, used;
@@ -154,6 +160,14 @@ maildrop_check(const char *p, size_t len, int *recipients, struct buf *why)
 		if (end)
 			goto order;
 		switch (type) {
+		case REC_VERSION:
+		case REC_SIZE:
+		case REC_WARN:
+			if (!allow_qfile || phase != 0 || from)
+				goto order;
+			if (type == REC_SIZE)
+				*info |= MAILDROP_QFILE;
+			break;
 		case REC_TIME:
 			if (phase != 0 || from)
 				goto order;
@@ -161,11 +175,17 @@ maildrop_check(const char *p, size_t len, int *recipients, struct buf *why)
 		case REC_ATTR:
 			if (phase == 1 || memchr(d, '=', l) == NULL)
 				goto order;
+			if (l == 13 && memcmp(d, "flags=extract", 13) == 0)
+				*info |= MAILDROP_EXTRACT;
 			break;
 		case REC_FROM:
 			if (phase != 0 || from++)
 				goto order;
 			break;
+		case REC_DONE:
+			if (!allow_qfile)
+				goto order;
+			/* FALLTHROUGH */
 		case REC_ORCP:
 		case REC_NOTIFY:
 		case REC_RCPT:

@@ -28,7 +28,11 @@ struct maildrop *maildrop_open(struct buf *);
 int	 maildrop_write(struct maildrop *, const void *, size_t);
 int	 maildrop_commit(struct maildrop *, struct buf *);
 void	 maildrop_abort(struct maildrop *);
-int	 maildrop_check(const char *, size_t, int *, struct buf *);
+int	 maildrop_check(const char *, size_t, int, int *, int *,
+	    struct buf *);
+
+#define MAILDROP_EXTRACT	(1 << 0)	/* sendmail -t */
+#define MAILDROP_QFILE		(1 << 1)	/* a requeued queue file */
 int	 mail_conf_check_setgid(const char *);
 
 #endif

@@ -168,7 +168,8 @@ def test_command_exit_codes(instance, users):
     instance.wait_log(r"to=<tempfail@mx\.test\.example>.*status=deferred")
     instance.wait_log(r"to=<permfail@mx\.test\.example>.*dsn=5\.\d\.\d, "
                       r"status=bounced")
-    assert instance.queue_files("deferred")
+    wait_for(lambda: instance.queue_files("deferred"), 30,
+             what="the deferred message in deferred/")
 
 
 def test_unknown_user_bounces_with_dsn(instance, users):
