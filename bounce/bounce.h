@@ -29,7 +29,6 @@ extern const char *bounce_queue;	/* log queue: bounce, defer, trace */
 #define BOUNCE_RELAY_MAX	1024
 #define BOUNCE_ENVID_MAX	512
 #define BOUNCE_NAME_MAX		32	/* request, action, queue */
-#define BOUNCE_REC_CHUNK	4096	/* longest record sent */
 
 /* append.c */
 int	 bounce_append(const char *, size_t, struct buf *);

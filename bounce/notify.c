@@ -41,6 +41,7 @@
 #include "mail/bounce_log.h"
 #include "mail/cleanup_clnt.h"
 #include "mail/dsn.h"
+#include "mail/notice.h"
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
 #include "mail/qfile.h"
@@ -235,33 +236,22 @@ bounce_orig_line(void *ctx, struct buf *line)
 }
 
 /* bounce_orig_rewind - start the next notice at the first line again */
+static void bounce_orig_rewind(struct bounce_orig *);
+
+/* bounce_orig_rewind_cb - notice_send's rewind callback */
+static void
+bounce_orig_rewind_cb(void *ctx)
+{
+	bounce_orig_rewind(ctx);
+}
+
+/* bounce_orig_rewind - start the next notice at the first line again */
 static void
 bounce_orig_rewind(struct bounce_orig *o)
 {
 	if (o->open)
 		qfile_content_close(&o->c);
 	o->open = 0;
-}
-
-/* bounce_send_text - the notice's lines as content records */
-static void
-bounce_send_text(struct cleanup_clnt *c, const struct buf *text)
-{
-	const char *p = text->p, *end = text->p + text->len, *nl;
-
-	while (p < end) {
-		size_t len;
-
-		nl = memchr(p, '\n', (size_t)(end - p));
-		len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		while (len > BOUNCE_REC_CHUNK) {
-			cleanup_rec(c, REC_CONT, p, BOUNCE_REC_CHUNK);
-			p += BOUNCE_REC_CHUNK;
-			len -= BOUNCE_REC_CHUNK;
-		}
-		cleanup_rec(c, REC_NORM, p, len);
-		p += len + (nl != NULL);
-	}
 }
 
 /*
@@ -272,67 +262,22 @@ static int
 bounce_submit(struct dsn_notice *n, const struct bounce_target *t,
     struct bounce_orig *o, struct buf *why)
 {
-	static const struct cleanup_req req = {"bounce",
-	    CLEANUP_FLAG_NOTICE | CLEANUP_FLAG_MAP_OK, NULL, -1, NULL};
-	struct cleanup_clnt *c;
-	struct buf text = BUF_INIT, reason = BUF_INIT;
-	char new_id[QID_MAX], stamp[64];
-	struct timeval tv;
-	int status = CLEANUP_STAT_BAD, tries, r = -1;
-	int flags = n->flags, ret = n->ret;
+	char new_id[QID_MAX];
+	struct buf reason = BUF_INIT;
+	int flags = n->flags, status, r;
 
-	n->to = t->to;
 	n->flags |= t->flags;
-	new_id[0] = 0;
-	if (dsn_count(n) == 0) {
-		n->flags = flags;
-		return 0;
-	}
-	for (tries = 0; tries < 2; tries++) {
-		if ((c = cleanup_open(&req, &status, &reason)) == NULL) {
-			buf_printf(why, "%s: cannot send notice: %s",
-			    n->queue_id, buf_str(&reason));
-			goto out;
-		}
-		strlcpy_trunc(new_id, c->queue_id, sizeof(new_id));
-		n->notice_id = new_id;
-		gettimeofday(&tv, NULL);
-		n->now = (long)tv.tv_sec;
-		bounce_orig_rewind(o);
-		buf_reset(&text);
-		(void)dsn_compose(n, &text);
-		n->notice_id = NULL;
-		snprintf(stamp, sizeof(stamp), "%ld %ld", (long)tv.tv_sec,
-		    (long)tv.tv_usec);
-		cleanup_recs(c, REC_TIME, stamp);
-		cleanup_recs(c, REC_FROM, t->env_from);
-		cleanup_recs(c, REC_RCPT, t->to);
-		cleanup_rec(c, REC_MESG, "", 0);
-		bounce_send_text(c, &text);
-		cleanup_rec(c, REC_XTRA, "", 0);
-		cleanup_rec(c, REC_END, "", 0);
-		buf_reset(&reason);
-		status = cleanup_finish(c, &reason);
-		if (status == CLEANUP_STAT_OK) {
-			log_info("%s: %s %s notification: %s", n->queue_id,
-			    t->who, n->kind == DSN_KIND_FAILURE ?
-			    "non-delivery" : n->kind == DSN_KIND_DELAY ?
-			    "delay" : "delivery status", new_id);
-			r = 0;
-			goto out;
-		}
-		/* Too large with the whole message: try with headers. */
-		if (!(status & CLEANUP_STAT_SIZE) || n->ret == DSN_RET_HDRS ||
-		    (n->flags & DSN_FLAG_PMCOPY))
-			break;
-		n->ret = DSN_RET_HDRS;
-	}
-	buf_printf(why, "%s: notice %s rejected: %s", n->queue_id, new_id,
-	    reason.len ? buf_str(&reason) : cleanup_stat_text(status));
-out:
+	r = notice_send(n, "bounce", t->env_from, t->to, bounce_orig_rewind_cb,
+	    new_id, &status, &reason);
+	if (r == 0 && new_id[0])
+		log_info("%s: %s %s notification: %s", n->queue_id, t->who,
+		    n->kind == DSN_KIND_FAILURE ? "non-delivery" :
+		    n->kind == DSN_KIND_DELAY ? "delay" : "delivery status",
+		    new_id);
+	else if (r < 0)
+		buf_printf(why, "%s: %s", n->queue_id, buf_str(&reason));
+	(void)o;
 	n->flags = flags;
-	n->ret = ret;
-	buf_free(&text);
 	buf_free(&reason);
 	return r;
 }

@@ -38,6 +38,7 @@
 #include <string.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "mail/mail_conf.h"
@@ -73,6 +74,32 @@ master_load(struct mcf *m)
 		log_fatal("%s", buf_str(&why));
 	free(path);
 	buf_free(&why);
+}
+
+/*
+ * master_check_config - would a reload succeed?  A broken main.cf or
+ * master.cf must not take the running system down: check both in a
+ * child process (configuration errors are fatal in the loader).
+ */
+static int
+master_check_config(void)
+{
+	pid_t pid;
+	int status;
+
+	if ((pid = fork()) < 0)
+		return -1;
+	if (pid == 0) {
+		struct mcf m;
+
+		log_set_targets(0);
+		master_load(&m);
+		_exit(0);
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
 
 /* master_open_log - logging as syslog_name/master */
@@ -162,8 +189,15 @@ static void
 master_reload(void)
 {
 	struct mcf m;
-	char *old_queue = xstrdup(mail_cfg.queue_directory);
+	char *old_queue;
 
+	if (master_check_config() < 0) {
+		log_warn("reload: bad configuration in %s (run \"postern "
+		    "check\") -- keeping the running configuration",
+		    mail_cfg.config_directory);
+		return;
+	}
+	old_queue = xstrdup(mail_cfg.queue_directory);
 	master_load(&m);
 	if (strcmp(old_queue, mail_cfg.queue_directory) != 0)
 		log_warn("queue_directory changed from %s to %s: a reload "

@@ -16,8 +16,10 @@
  *		all lengths, passes only known attributes, and takes the
  *		submitter's identity from the file owner.
  * PARAMETERS	message_size_limit (bounds what is read), queue_directory.
- * DIAGNOSTICS	"QUEUEID: uid=N from=<sender>" per message; warnings for
- *		malformed files, which are moved to corrupt/.
+ * DIAGNOSTICS	"QUEUEID: uid=N from=<sender>" per message.  A submission
+ *		cleanup refuses for good (no recipients, too many hops, too
+ *		large) goes back to the sender as a non-delivery notice and is
+ *		removed; a file that does not parse is moved to corrupt/.
  * SEE ALSO	postdrop(1), cleanup(8), doc/pickup.md
  */
 #include <dirent.h>
@@ -34,10 +36,12 @@
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
 #include "mail/maildrop.h"
+#include "mail/notice.h"
 #include "mail/qid.h"
 #include "mail/queue.h"
 #include "mail/rec.h"
 #include "server/server.h"
+#include "pickup.h"
 #include "util/events.h"
 #include "util/files.h"
 #include "util/htable.h"
@@ -46,6 +50,8 @@
 #include "util/strutil.h"
 
 #define PICKUP_JOBS	16		/* messages in flight to cleanup */
+
+struct pickup_cfg pickup_cfg;
 #define PICKUP_RETRY_MS	5000
 
 struct job {
@@ -62,6 +68,16 @@ static int njobs;
 static int rescan;
 
 static void pickup_run(void);
+static void pickup_retry_later(void);
+
+/* pickup_max_size - the largest maildrop file worth reading */
+static size_t
+pickup_max_size(void)
+{
+	if (mail_cfg.message_size_limit == 0)
+		return 1024UL * 1024 * 1024;
+	return (size_t)mail_cfg.message_size_limit * 2 + 1024 * 1024;
+}
 
 /* pickup_attr_ok - attributes a maildrop file may carry */
 static int
@@ -87,6 +103,177 @@ pickup_corrupt(const char *id, const char *why)
 		log_warn("%s: move to %s: %m", id, Q_CORRUPT);
 }
 
+/* Reading a maildrop file's content for a notice. */
+struct pickup_orig {
+	const char *text;
+	size_t	 len;
+	size_t	 off;
+	int	 in_content;
+};
+
+/* pickup_orig_rewind - back to the first content line */
+static void
+pickup_orig_rewind(void *ctx)
+{
+	struct pickup_orig *o = ctx;
+
+	o->off = 0;
+	o->in_content = 0;
+}
+
+/* pickup_orig_line - next content line of the submission */
+static int
+pickup_orig_line(void *ctx, struct buf *line)
+{
+	struct pickup_orig *o = ctx;
+
+	buf_reset(line);
+	while (o->off < o->len) {
+		int type, used;
+		const char *d;
+		size_t l;
+
+		used = rec_decode(o->text + o->off, o->len - o->off,
+		    REC_LEN_MAX, &type, &d, &l);
+		if (used <= 0)
+			return -1;
+		o->off += (size_t)used;
+		if (!o->in_content) {
+			o->in_content = type == REC_MESG;
+			continue;
+		}
+		if (type == REC_XTRA) {
+			o->in_content = 0;
+			o->off = o->len;
+			return line->len ? 1 : 0;
+		}
+		buf_put(line, d, l);
+		if (type == REC_NORM)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * pickup_reject - cleanup refused a local submission for good (no
+ * recipients, too many hops, too large, bad content): tell the sender,
+ * as Postfix does, and remove it.  If the notice cannot be sent now the
+ * file stays for the next attempt.  Returns 0 or -1.
+ */
+static int
+pickup_reject(const char *id, int status, const char *reason)
+{
+	struct buf path = BUF_INIT, text = BUF_INIT, why = BUF_INIT;
+	struct dsn_rcpt *rcpts = NULL;
+	struct argv addrs, origs;
+	struct pickup_orig orig;
+	struct dsn_notice n;
+	char new_id[QID_MAX], *from = NULL, *sender = NULL;
+	const char *dsn = cleanup_stat_dsn(status);
+	size_t off = 0, i, nrcpt = 0;
+	int r = -1, st, notify = 0;
+	long arrival = 0;
+	int *notifies = NULL;
+
+	argv_init(&addrs);
+	argv_init(&origs);
+	queue_path(&path, Q_MAILDROP, id);
+	if (file_read(path.p, &text, pickup_max_size()) < 0) {
+		log_warn("%s: read %s: %m", id, path.p);
+		goto out;
+	}
+	while (off < text.len) {
+		int type, used;
+		const char *d;
+		size_t l;
+
+		used = rec_decode(text.p + off, text.len - off, REC_LEN_MAX,
+		    &type, &d, &l);
+		if (used <= 0)
+			break;
+		off += (size_t)used;
+		if (type == REC_FROM && sender == NULL)
+			sender = xstrndup(d, l);
+		else if (type == REC_TIME)
+			arrival = strtol(d, NULL, 10);
+		else if (type == REC_NOTIFY)
+			notify = atoi(d);
+		else if (type == REC_ORCP && origs.n == addrs.n)
+			argv_addn(&origs, d, l);
+		else if (type == REC_RCPT && addrs.n < 1000) {
+			if (origs.n == addrs.n)
+				argv_add(&origs, "");
+			argv_addn(&addrs, d, l);
+			notifies = xreallocarray(notifies, addrs.n,
+			    sizeof(int));
+			notifies[addrs.n - 1] = notify;
+			notify = 0;
+		}
+	}
+	if (sender == NULL || *sender == 0 ||
+	    strcmp(sender, mail_cfg.double_bounce_sender) == 0) {
+		log_info("%s: no notice for the null sender -- removing", id);
+		r = 0;
+		goto remove;
+	}
+	nrcpt = addrs.n ? addrs.n : 1;
+	rcpts = xcalloc(nrcpt, sizeof(*rcpts));
+	for (i = 0; i < nrcpt; i++) {
+		rcpts[i].addr = addrs.n ? addrs.v[i] : "unknown";
+		rcpts[i].orig = addrs.n ? origs.v[i] : "";
+		rcpts[i].notify = addrs.n ? notifies[i] : 0;
+		rcpts[i].status = dsn;
+		rcpts[i].action = "failed";
+		rcpts[i].reason = reason;
+		rcpts[i].relay = "";
+	}
+	memset(&orig, 0, sizeof(orig));
+	orig.text = text.p;
+	orig.len = text.len;
+	from = strchr(mail_cfg.empty_address_recipient, '@') ?
+	    xstrdup(mail_cfg.empty_address_recipient) :
+	    xasprintf("%s@%s", mail_cfg.empty_address_recipient,
+	    mail_cfg.myhostname);
+	memset(&n, 0, sizeof(n));
+	n.kind = DSN_KIND_FAILURE;
+	n.flags = DSN_FLAG_ALL;
+	n.queue_id = id;
+	n.hostname = mail_cfg.myhostname;
+	n.from = from;
+	n.sender = sender;
+	n.arrival = arrival;
+	n.msg_size = -1;
+	n.size_limit = pickup_cfg.bounce_size_limit;
+	n.rcpts = rcpts;
+	n.nrcpt = nrcpt;
+	n.orig_line = pickup_orig_line;
+	n.orig_ctx = &orig;
+	if (notice_send(&n, "pickup", "", sender, pickup_orig_rewind, new_id,
+	    &st, &why) < 0) {
+		log_warn("%s: %s -- will retry", id, buf_str(&why));
+		pickup_retry_later();
+		goto out;
+	}
+	if (new_id[0])
+		log_info("%s: sender non-delivery notification: %s", id,
+		    new_id);
+	r = 0;
+remove:
+	if (unlink(path.p) < 0 && errno != ENOENT)
+		log_warn("%s: remove %s: %m", id, path.p);
+out:
+	buf_free(&path);
+	buf_free(&text);
+	buf_free(&why);
+	argv_clear(&addrs);
+	argv_clear(&origs);
+	free(notifies);
+	free(rcpts);
+	free(from);
+	free(sender);
+	return r;
+}
+
 /* pickup_job_done - the final answer from cleanup */
 static void
 pickup_job_done(int fd, int mask, void *ctx)
@@ -101,11 +288,14 @@ pickup_job_done(int fd, int mask, void *ctx)
 	status = cleanup_finish(j->clnt, &reason);
 	if (status == CLEANUP_STAT_OK) {
 		log_info("%s: uid=%ld from=<%s>", j->id, j->uid, j->sender);
-	} else if (status & CLEANUP_STAT_TEMP) {
+	} else if (status & (CLEANUP_STAT_WRITE | CLEANUP_STAT_DEFER)) {
+		/* Try again at the next retry tick, not in a tight loop. */
 		log_warn("%s: %s -- will retry", j->id, buf_str(&reason));
-		rescan = 1;
+		pickup_retry_later();
 	} else {
-		pickup_corrupt(j->id, buf_str(&reason));
+		log_info("%s: uid=%ld from=<%s>: %s", j->id, j->uid, j->sender,
+		    buf_str(&reason));
+		(void)pickup_reject(j->id, status, buf_str(&reason));
 	}
 	htable_delete(inflight, j->id, NULL);
 	free(j->sender);
@@ -120,6 +310,7 @@ static void
 pickup_start(const char *id)
 {
 	struct buf path = BUF_INIT, text = BUF_INIT, why = BUF_INIT;
+	struct buf pending = BUF_INIT;
 	struct cleanup_req req;
 	struct stat st;
 	struct job *j;
@@ -137,9 +328,7 @@ pickup_start(const char *id)
 		close(fd);
 		goto out;
 	}
-	max = (size_t)mail_cfg.message_size_limit * 2 + 1024 * 1024;
-	if (mail_cfg.message_size_limit == 0)
-		max = 1024UL * 1024 * 1024;
+	max = pickup_max_size();
 	if (read_fd_all(fd, &text, max) < 0) {
 		int saved = errno;
 
@@ -174,10 +363,14 @@ pickup_start(const char *id)
 	if ((j->clnt = cleanup_open(&req, &status, &why)) == NULL) {
 		log_warn("%s: cleanup service: %s", id, buf_str(&why));
 		free(j);
-		rescan = 1;
+		pickup_retry_later();
 		goto out;
 	}
-	/* Forward the records cleanup accepts from pickup. */
+	/*
+	 * Forward the records cleanup accepts from pickup.  Notify and
+	 * original-recipient records wait for their recipient: those of a
+	 * recipient already done (a requeued file) are dropped with it.
+	 */
 	while (off < text.len) {
 		int type;
 		const char *d;
@@ -186,10 +379,20 @@ pickup_start(const char *id)
 		off += (size_t)rec_decode(text.p + off, text.len - off,
 		    REC_LEN_MAX, &type, &d, &l);
 		switch (type) {
+		case REC_ORCP:
+		case REC_NOTIFY:
+			rec_put(&pending, type, d, l);
+			continue;
+		case REC_RCPT:
+			buf_put(&j->clnt->recs, pending.p, pending.len);
+			buf_reset(&pending);
+			break;
+		case REC_DONE:
+			buf_reset(&pending);
+			continue;
 		case REC_VERSION:
 		case REC_SIZE:
 		case REC_WARN:
-		case REC_DONE:
 			continue;
 		case REC_ATTR:
 			if (requeue || (pickup_attr_ok(d, l) &&
@@ -213,7 +416,7 @@ pickup_start(const char *id)
 		cleanup_abort(j->clnt);
 		free(j->sender);
 		free(j);
-		rescan = 1;
+		pickup_retry_later();
 		goto out;
 	}
 	htable_enter(inflight, id, j);
@@ -223,6 +426,7 @@ out:
 	buf_free(&path);
 	buf_free(&text);
 	buf_free(&why);
+	buf_free(&pending);
 }
 
 /* pickup_scan - list the ready files in maildrop/ */
@@ -290,6 +494,14 @@ pickup_retry(void *ctx)
 	pickup_run();
 }
 
+/* pickup_retry_later - look again after PICKUP_RETRY_MS */
+static void
+pickup_retry_later(void)
+{
+	if (!event_timer_pending(pickup_retry, NULL))
+		event_timer(pickup_retry, NULL, PICKUP_RETRY_MS);
+}
+
 /* pickup_trigger - postdrop or master woke us up */
 static void
 pickup_trigger(const char *buf, size_t len)
@@ -299,8 +511,6 @@ pickup_trigger(const char *buf, size_t len)
 	rescan = 1;
 	if (todo_next >= todo.n)
 		pickup_run();
-	if (!event_timer_pending(pickup_retry, NULL))
-		event_timer(pickup_retry, NULL, PICKUP_RETRY_MS);
 }
 
 /* pickup_idle - nothing in flight */
@@ -323,6 +533,8 @@ int
 main(int argc, char **argv)
 {
 	static const struct srv_hooks hooks = {
+		.params = pickup_params,
+		.cfg = &pickup_cfg,
 		.lock_file = "pid/unix.pickup",
 		.post_jail = pickup_init,
 		.trigger = pickup_trigger,

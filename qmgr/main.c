@@ -24,7 +24,7 @@
  *		default_destination_recipient_limit (50),
  *		local_destination_concurrency_limit (2),
  *		local_destination_recipient_limit (1), default_process_limit
- *		(100), transport_retry_time (60s), delay_warning_time (0h),
+ *		(100), transport_retry_time (60s),
  *		defer_transports (empty), and <transport>_destination_
  *		concurrency_limit / _recipient_limit for any transport.
  * DIAGNOSTICS	"QUEUEID: from=<...>, size=..., nrcpt=... (queue active)",
@@ -122,6 +122,8 @@ main(int argc, char **argv)
 		.params = qmgr_params,
 		.cfg = &qmgr_cfg,
 		.lock_file = "pid/unix.qmgr",
+		.pre_jail = qm_read_master_cf,
+		.post_jail = qm_sync_init,
 		.trigger = qm_trigger,
 		.master_gone = qm_master_gone,
 		.idle = qm_idle,

@@ -50,6 +50,9 @@ int qm_active_count;
 int qm_stopping;
 static struct qm_msg *qm_msgs;
 static int qm_calls;		/* bounce/defer calls in flight */
+static int qm_open(struct qm_msg *);
+static int qm_notice(struct qm_msg *, const char *, int);
+static struct qm_msg *qm_dirty;	/* done marks not yet fsynced */
 
 /* qm_calls_add - count bounce and defer service calls */
 void
@@ -65,12 +68,64 @@ qm_pending_calls(void)
 	return qm_calls;
 }
 
+/* qm_dirty_forget - take a message off the dirty list */
+static void
+qm_dirty_forget(struct qm_msg *m)
+{
+	struct qm_msg **mp;
+
+	if (!m->on_dirty)
+		return;
+	for (mp = &qm_dirty; *mp; mp = &(*mp)->next_dirty) {
+		if (*mp == m) {
+			*mp = m->next_dirty;
+			break;
+		}
+	}
+	m->on_dirty = 0;
+}
+
+/*
+ * qm_sync_marks - once per event-loop iteration: make the done marks of
+ * messages that stay in the queue durable, so that not even a power loss
+ * delivers to those recipients again.  Messages that finished (and were
+ * removed) in the meantime need nothing.
+ */
+static void
+qm_sync_marks(void *ctx)
+{
+	struct qm_msg *m;
+
+	(void)ctx;
+	while ((m = qm_dirty) != NULL) {
+		int fd;
+
+		qm_dirty = m->next_dirty;
+		m->on_dirty = 0;
+		if ((fd = qm_open(m)) >= 0) {
+			if (fsync(fd) < 0)
+				log_warn("%s: fsync: %m", m->id);
+			else
+				m->dirty = 0;
+			close(fd);
+		}
+	}
+}
+
+/* qm_sync_init - install the per-iteration sync */
+void
+qm_sync_init(void)
+{
+	event_hook(qm_sync_marks, NULL);
+}
+
 /* qm_msg_free - forget a message */
 static void
 qm_msg_free(struct qm_msg *m)
 {
 	size_t i;
 
+	qm_dirty_forget(m);
 	if (m->prev)
 		m->prev->next = m->next;
 	else
@@ -122,8 +177,14 @@ qm_mark_done(struct qm_msg *m, const size_t *idx, size_t n)
 		}
 	}
 	close(fd);
-	if (r == 0)
+	if (r == 0) {
 		m->dirty = 1;
+		if (!m->on_dirty) {
+			m->on_dirty = 1;
+			m->next_dirty = qm_dirty;
+			qm_dirty = m;
+		}
+	}
 	return r;
 }
 
@@ -206,8 +267,15 @@ qm_notice_done(void *ctx, int status, const char *body, size_t len,
 		    "bounce", buf_str(&reason));
 	buf_free(&reason);
 	switch (kind) {
-	case 1:			/* bounce flush */
 	case 2:			/* expiry flush */
+		/* Recipients that bounced earlier get their notice too. */
+		if (ok && (m->bounced || queue_exists(Q_BOUNCE, m->id, NULL))) {
+			if (qm_notice(m, "bounce", 1) < 0)
+				qm_to_deferred(m);
+			break;
+		}
+		/* FALLTHROUGH */
+	case 1:			/* bounce flush */
 		if (ok)
 			qm_remove(m);
 		else

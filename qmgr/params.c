@@ -31,8 +31,6 @@ const struct param qmgr_params[] = {
 	    default_process_limit, 1, 0),
 	P_TIME("transport_retry_time", "60s", struct qmgr_cfg,
 	    transport_retry_time, 's', 1, 0),
-	P_TIME("delay_warning_time", "0h", struct qmgr_cfg, delay_warning_time,
-	    'h', 0, 0),
 	P_STR("defer_transports", "", struct qmgr_cfg, defer_transports),
 	P_END
 };

@@ -24,7 +24,6 @@ struct qmgr_cfg {
 	int	 local_destination_recipient_limit;
 	int	 default_process_limit;
 	long	 transport_retry_time;
-	long	 delay_warning_time;
 	char	*defer_transports;
 };
 
@@ -68,6 +67,8 @@ struct qm_msg {
 	int	 deferred;
 	int	 dirty;		/* done marks not yet fsynced */
 	int	 finishing;	/* waiting for a flush/warn reply */
+	int	 on_dirty;
+	struct qm_msg *next_dirty;
 	struct qm_msg *prev, *next;
 };
 
@@ -108,6 +109,7 @@ struct qm_transport {
 extern int qm_active_count;
 extern int qm_stopping;
 int	 qm_load(const char *, const char *, int);
+void	 qm_sync_init(void);
 void	 qm_rcpt_final(struct qm_msg *, size_t, int);
 void	 qm_msg_check_done(struct qm_msg *);
 int	 qm_mark_done(struct qm_msg *, const size_t *, size_t);
@@ -120,6 +122,7 @@ void	 qm_schedule(void);
 void	 qm_schedule_soon(void);
 int	 qm_inflight(void);
 void	 qm_transports_reset(void);
+void	 qm_read_master_cf(void);
 void	 qm_defer_rcpt(struct qm_msg *, size_t, const char *, const char *,
 	    const char *);
 void	 qm_bounce_rcpt(struct qm_msg *, size_t, const char *, const char *,

@@ -32,6 +32,7 @@
 #include "mail/deliver.h"
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
+#include "mail/mastercf.h"
 #include "util/events.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -40,6 +41,44 @@
 
 static struct qm_transport *qm_transports;
 static int qm_total_inflight;
+static struct htable *qm_maxproc;	/* transport -> master.cf maxproc */
+
+#define QM_UNLIMITED	1000		/* "maxproc 0": a sane ceiling */
+
+/*
+ * qm_read_master_cf - remember each unix service's process limit, so that
+ * qmgr never asks a transport for more concurrent deliveries than master
+ * will run agents.  Read before the jail; errors leave the defaults.
+ */
+void
+qm_read_master_cf(void)
+{
+	struct mcf m;
+	struct buf why = BUF_INIT;
+	char *path = xasprintf("%s/master.cf", mail_cfg.config_directory);
+	size_t i;
+
+	qm_maxproc = htable_create(32);
+	if (mcf_read(path, &m, &why) < 0) {
+		log_warn("%s -- using default_process_limit", buf_str(&why));
+	} else {
+		for (i = 0; i < m.n; i++) {
+			int limit = m.v[i].maxproc;
+
+			if (strcmp(m.v[i].type, "unix") != 0)
+				continue;
+			if (limit < 0)
+				limit = qmgr_cfg.default_process_limit;
+			else if (limit == 0)
+				limit = QM_UNLIMITED;
+			htable_enter(qm_maxproc, m.v[i].service,
+			    (void *)(long)limit);
+		}
+		mcf_free(&m);
+	}
+	free(path);
+	buf_free(&why);
+}
 
 struct qm_delivery {
 	struct qm_msg *msg;
@@ -104,7 +143,9 @@ qm_transport(const char *name)
 	t->rcpt_limit = qm_conf_int(name, "_destination_recipient_limit",
 	    is_local ? qmgr_cfg.local_destination_recipient_limit :
 	    qmgr_cfg.default_destination_recipient_limit);
-	t->proc_limit = qmgr_cfg.default_process_limit;
+	t->proc_limit = qm_maxproc && htable_locate(qm_maxproc, name) ?
+	    (int)(long)htable_find(qm_maxproc, name) :
+	    qmgr_cfg.default_process_limit;
 	t->dests = htable_create(64);
 	t->next = qm_transports;
 	qm_transports = t;

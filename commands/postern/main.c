@@ -149,13 +149,15 @@ main(int argc, char **argv)
 			log_set_targets(LOG_TO_STDERR | LOG_TO_FILE);
 	}
 	if (strcmp(cmd, "check") == 0 || strcmp(cmd, "start") == 0 ||
-	    strcmp(cmd, "start-fg") == 0 ||
+	    strcmp(cmd, "start-fg") == 0 || strcmp(cmd, "reload") == 0 ||
 	    strcmp(cmd, "set-permissions") == 0) {
 		if (postern_check(strcmp(cmd, "set-permissions") == 0) < 0)
 			return 1;
 		if (strcmp(cmd, "check") == 0 ||
 		    strcmp(cmd, "set-permissions") == 0)
 			return 0;
+		if (chdir(mail_cfg.queue_directory) < 0)
+			log_fatal("chdir %s: %m", mail_cfg.queue_directory);
 	}
 	if (chdir(mail_cfg.queue_directory) < 0)
 		log_fatal("chdir %s: %m", mail_cfg.queue_directory);

@@ -37,6 +37,7 @@
  * SEE ALSO	postdrop(1), postqueue(1), postalias(1), doc/sendmail.md
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
@@ -196,11 +197,16 @@ sm_args(struct sm *sm, int argc, char **argv)
 		case 'C':
 			val = VALUE();
 			{
+				struct stat st;
 				char *slash = strrchr(val, '/');
 
-				sm->config_dir = slash ?
-				    xstrndup(val, slash == val ? 1 :
-				    (size_t)(slash - val)) : ".";
+				/* A directory, or a file in one (Postfix). */
+				if (stat(val, &st) == 0 && S_ISDIR(st.st_mode))
+					sm->config_dir = val;
+				else
+					sm->config_dir = slash ?
+					    xstrndup(val, slash == val ? 1 :
+					    (size_t)(slash - val)) : ".";
 			}
 			break;
 		case 'F':
@@ -305,16 +311,138 @@ sm_default_sender(void)
 	return xstrdup(pw->pw_name);
 }
 
-/* sm_content - read the message from stdin into content records */
+/*
+ * Where the records go: straight into maildrop/ (the caller may write
+ * there) or down a pipe to postdrop.  Records are buffered and written
+ * in chunks, so a message of any size needs little memory.
+ */
+struct sm_sink {
+	struct maildrop *md;	/* direct */
+	int	 fd;		/* postdrop's stdin */
+	pid_t	 pid;
+	struct buf recs;
+};
+
+/* sm_sink_open - start the direct or the postdrop path */
 static void
-sm_content(struct sm *sm, struct buf *recs)
+sm_sink_open(struct sm_sink *k)
+{
+	struct buf why = BUF_INIT;
+	int fds[2];
+
+	memset(k, 0, sizeof(*k));
+	buf_init(&k->recs);
+	k->fd = -1;
+	/* Who may write maildrop/ needs no set-gid helper. */
+	if (access("maildrop", W_OK | X_OK) == 0) {
+		if ((k->md = maildrop_open(&why)) == NULL)
+			log_fatal_status(EX_TEMPFAIL, "%s", buf_str(&why));
+		buf_free(&why);
+		return;
+	}
+	if (pipe2(fds, O_CLOEXEC) < 0)
+		log_fatal_status(EX_OSERR, "pipe: %m");
+	if ((k->pid = fork()) < 0)
+		log_fatal_status(EX_OSERR, "fork: %m");
+	if (k->pid == 0) {
+		char *path = xasprintf("%s/postdrop",
+		    mail_cfg.command_directory);
+		char *args[] = {"postdrop", "-c", mail_cfg.config_directory,
+		    NULL};
+
+		if (dup2(fds[0], 0) < 0)
+			_exit(EX_OSERR);
+		execv(path, args);
+		fprintf(stderr, "sendmail: fatal: execute %s: %s\n", path,
+		    strerror(errno));
+		_exit(EX_UNAVAILABLE);
+	}
+	close(fds[0]);
+	k->fd = fds[1];
+}
+
+/* sm_sink_flush - write the buffered records */
+static void
+sm_sink_flush(struct sm_sink *k)
+{
+	if (k->recs.len == 0)
+		return;
+	if (k->md) {
+		if (maildrop_write(k->md, k->recs.p, k->recs.len) < 0)
+			log_fatal_status(EX_TEMPFAIL, "write queue file: %m");
+	} else if (write_all(k->fd, k->recs.p, k->recs.len) < 0) {
+		/* postdrop went away: its exit status tells why. */
+		if (errno != EPIPE)
+			log_warn("write to postdrop: %m");
+	}
+	buf_reset(&k->recs);
+}
+
+/* sm_sink_finish - make the message safe; returns the exit status */
+static int
+sm_sink_finish(struct sm_sink *k)
+{
+	struct buf why = BUF_INIT;
+	int status;
+
+	sm_sink_flush(k);
+	if (k->md) {
+		if (maildrop_commit(k->md, &why) < 0) {
+			maildrop_abort(k->md);
+			log_fatal_status(EX_TEMPFAIL, "%s", buf_str(&why));
+		}
+		log_debug("%s: queued", k->md->id);
+		maildrop_abort(k->md);
+		buf_free(&why);
+		buf_free(&k->recs);
+		return 0;
+	}
+	close(k->fd);
+	while (waitpid(k->pid, &status, 0) < 0)
+		if (errno != EINTR)
+			log_fatal_status(EX_OSERR, "waitpid: %m");
+	buf_free(&k->recs);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
+}
+
+/* sm_sink_abort - give up: nothing is queued */
+static void
+sm_sink_abort(void *ctx)
+{
+	struct sm_sink *k = ctx;
+
+	if (k->md) {
+		maildrop_abort(k->md);
+		k->md = NULL;
+	} else if (k->fd >= 0) {
+		/* postdrop sees input without an end record and refuses. */
+		(void)kill(k->pid, SIGTERM);
+		close(k->fd);
+		k->fd = -1;
+		(void)waitpid(k->pid, NULL, 0);
+	}
+}
+
+static struct sm_sink *sm_active_sink;
+
+/* sm_fatal_hook - remove a half-written submission on a fatal error */
+static void
+sm_fatal_hook(void)
+{
+	if (sm_active_sink)
+		sm_sink_abort(sm_active_sink);
+}
+
+/* sm_content - stream the message from stdin as content records */
+static void
+sm_content(struct sm *sm, struct sm_sink *k)
 {
 	struct stream *in = stream_open(0, 0);
 	struct buf line = BUF_INIT;
 	long size = 0;
 	int first = 1, toolong, partial = 0;
 
-	rec_put(recs, REC_MESG, "", 0);
+	rec_put(&k->recs, REC_MESG, "", 0);
 	for (;;) {
 		if (stream_gets(in, &line, SM_CHUNK, &toolong) < 0)
 			break;
@@ -336,86 +464,21 @@ sm_content(struct sm *sm, struct buf *recs)
 			log_fatal_status(EX_CANTCREAT, "message file too big "
 			    "(message_size_limit %ld)",
 			    mail_cfg.message_size_limit);
-		rec_put(recs, toolong ? REC_CONT : REC_NORM, line.p, line.len);
+		rec_put(&k->recs, toolong ? REC_CONT : REC_NORM, line.p,
+		    line.len);
 		partial = toolong;
+		if (k->recs.len >= 65536)
+			sm_sink_flush(k);
 	}
 	if (stream_error(in) & (STREAM_ERR | STREAM_TIMEOUT))
 		log_fatal_status(EX_TEMPFAIL, "error reading input: %s",
 		    stream_strerror(in));
 	if (partial)
-		rec_put(recs, REC_NORM, "", 0);
-	rec_put(recs, REC_XTRA, "", 0);
-	rec_put(recs, REC_END, "", 0);
+		rec_put(&k->recs, REC_NORM, "", 0);
+	rec_put(&k->recs, REC_XTRA, "", 0);
+	rec_put(&k->recs, REC_END, "", 0);
 	stream_release(in);
 	buf_free(&line);
-}
-
-/* sm_postdrop - hand the records to postdrop; returns its exit status */
-static int
-sm_postdrop(struct sm *sm, const struct buf *recs)
-{
-	char *path = xasprintf("%s/postdrop", mail_cfg.command_directory);
-	int fds[2], status;
-	pid_t pid;
-
-	if (pipe(fds) < 0)
-		log_fatal_status(EX_OSERR, "pipe: %m");
-	if ((pid = fork()) < 0)
-		log_fatal_status(EX_OSERR, "fork: %m");
-	if (pid == 0) {
-		char *args[5];
-		int n = 0;
-
-		close(fds[1]);
-		if (dup2(fds[0], 0) < 0)
-			_exit(EX_OSERR);
-		close(fds[0]);
-		args[n++] = "postdrop";
-		args[n++] = "-c";
-		args[n++] = mail_cfg.config_directory;
-		args[n] = NULL;
-		(void)sm;
-		execv(path, args);
-		fprintf(stderr, "sendmail: fatal: execute %s: %s\n", path,
-		    strerror(errno));
-		_exit(EX_UNAVAILABLE);
-	}
-	close(fds[0]);
-	if (write_all(fds[1], recs->p, recs->len) < 0 && errno != EPIPE)
-		log_warn("write to postdrop: %m");
-	close(fds[1]);
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			log_fatal_status(EX_OSERR, "waitpid: %m");
-	free(path);
-	if (WIFEXITED(status))
-		return WEXITSTATUS(status);
-	return EX_TEMPFAIL;
-}
-
-/* sm_direct - write maildrop/ directly (we may: root or owner) */
-static int
-sm_direct(const struct buf *recs)
-{
-	struct buf why = BUF_INIT;
-	struct maildrop *m;
-	int nrcpt, info;
-
-	if (maildrop_check(recs->p, recs->len, 0, &info, &nrcpt, &why) < 0)
-		log_fatal_status(EX_DATAERR, "internal error: %s",
-		    buf_str(&why));
-	if ((m = maildrop_open(&why)) == NULL)
-		log_fatal_status(EX_TEMPFAIL, "%s", buf_str(&why));
-	if (maildrop_write(m, recs->p, recs->len) < 0 ||
-	    maildrop_commit(m, &why) < 0) {
-		maildrop_abort(m);
-		log_fatal_status(EX_TEMPFAIL, "%s", why.len ? buf_str(&why) :
-		    strerror(errno));
-	}
-	log_debug("%s: queued", m->id);
-	maildrop_abort(m);
-	buf_free(&why);
-	return 0;
 }
 
 /* main - dispatch on mode */
@@ -423,7 +486,8 @@ int
 main(int argc, char **argv)
 {
 	struct sm sm;
-	struct buf recs = BUF_INIT;
+	struct sm_sink sink;
+	struct buf *recs = &sink.recs;
 	const char *base = strrchr(argv[0], '/');
 	size_t i;
 	int status;
@@ -489,35 +553,33 @@ main(int argc, char **argv)
 		sm.sender = sm_default_sender();
 
 	/* The envelope. */
+	sm_sink_open(&sink);
+	sm_active_sink = &sink;
+	log_set_fatal_hook(sm_fatal_hook);
 	{
 		struct timeval tv;
 
 		gettimeofday(&tv, NULL);
-		rec_printf(&recs, REC_TIME, "%ld %ld", (long)tv.tv_sec,
+		rec_printf(recs, REC_TIME, "%ld %ld", (long)tv.tv_sec,
 		    (long)tv.tv_usec);
 	}
 	if (sm.full_name)
-		rec_printf(&recs, REC_ATTR, "full_name=%s", sm.full_name);
+		rec_printf(recs, REC_ATTR, "full_name=%s", sm.full_name);
 	if (sm.envid)
-		rec_printf(&recs, REC_ATTR, "dsn_envid=%s", sm.envid);
+		rec_printf(recs, REC_ATTR, "dsn_envid=%s", sm.envid);
 	if (sm.ret)
-		rec_printf(&recs, REC_ATTR, "dsn_ret=%d", sm.ret);
+		rec_printf(recs, REC_ATTR, "dsn_ret=%d", sm.ret);
 	if (sm.extract)
-		rec_puts(&recs, REC_ATTR, "flags=extract");
-	rec_puts(&recs, REC_FROM, sm.sender);
+		rec_puts(recs, REC_ATTR, "flags=extract");
+	rec_puts(recs, REC_FROM, sm.sender);
 	for (i = 0; i < sm.rcpts.n; i++) {
 		if (sm.notify)
-			rec_printf(&recs, REC_NOTIFY, "%d", sm.notify);
-		rec_puts(&recs, REC_RCPT, sm.rcpts.v[i]);
+			rec_printf(recs, REC_NOTIFY, "%d", sm.notify);
+		rec_puts(recs, REC_RCPT, sm.rcpts.v[i]);
 	}
-	sm_content(&sm, &recs);
-
-	/* Who may write maildrop/ needs no set-gid helper. */
-	if (access("maildrop", W_OK | X_OK) == 0)
-		status = sm_direct(&recs);
-	else
-		status = sm_postdrop(&sm, &recs);
-	buf_free(&recs);
+	sm_content(&sm, &sink);
+	status = sm_sink_finish(&sink);
+	sm_active_sink = NULL;
 	argv_clear(&sm.rcpts);
 	return status;
 }

@@ -228,17 +228,42 @@ order:
 	return -1;
 }
 
-/* setgid_trusted_dir - root-owned directory and main.cf, not writable */
+/*
+ * setgid_trusted_dir - can only root change what dir/main.cf says?  The
+ * file and the directory must be root's and not group or world
+ * writable, and so must every directory above, except that a sticky
+ * directory (such as /tmp) is fine: nobody else can rename what root
+ * owns there.  Paths are resolved first, so no link leads elsewhere.
+ */
 static int
 setgid_trusted_dir(const char *dir)
 {
 	struct stat st;
-	char *path = xasprintf("%s/main.cf", dir);
-	int ok;
+	char *real, *path, *slash;
+	int ok = 0;
 
-	ok = stat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == 0 &&
-	    (st.st_mode & 022) == 0 && stat(path, &st) == 0 &&
-	    S_ISREG(st.st_mode) && st.st_uid == 0 && (st.st_mode & 022) == 0;
+	if ((real = realpath(dir, NULL)) == NULL)
+		return 0;
+	path = xasprintf("%s/main.cf", real);
+	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
+	    (st.st_mode & 022))
+		goto out;
+	for (;;) {
+		if (lstat(real, &st) < 0 || !S_ISDIR(st.st_mode) ||
+		    st.st_uid != 0)
+			goto out;
+		if ((st.st_mode & 022) && !(st.st_mode & S_ISVTX))
+			goto out;
+		if ((slash = strrchr(real, '/')) == NULL || real[1] == 0)
+			break;
+		if (slash == real)
+			slash[1] = 0;
+		else
+			*slash = 0;
+	}
+	ok = 1;
+out:
+	free(real);
 	free(path);
 	return ok;
 }

@@ -133,6 +133,12 @@ srv_trigger_main(int argc, char **argv, const struct srv_hooks *h)
 	}
 	/* The first wakeup is immediate: do whatever is pending. */
 	h->trigger("W", 1);
+	/*
+	 * Tell master we started up and did work: a later abnormal exit is
+	 * then a crash to restart from, not a command that cannot start.
+	 */
+	srv_report(SRV_STAT_BUSY);
+	srv_report(SRV_STAT_AVAIL);
 	for (;;) {
 		event_loop(1000);
 		if ((srv.master_gone || srv.exit_requested) &&

@@ -162,3 +162,34 @@ def test_stop_with_mail_in_queue_loses_nothing(instance, users):
     instance.start()
     instance.wait_queue_empty(60)
     assert instance.log().count("to=<stopuser@mx.test.example>") >= 20
+
+
+def test_reload_with_broken_master_cf_keeps_running(instance):
+    instance.start()
+    pid = instance.master_pid()
+    instance.master_cf += "this line is not a service\n"
+    instance.write_config()
+    r = instance.cmd("postern", "reload", check=False)
+    assert r.returncode != 0          # postern reload checks first
+    # Even a direct SIGHUP does not take master down.
+    os.kill(pid, signal.SIGHUP)
+    instance.wait_log(r"reload: bad configuration .* keeping the running "
+                      r"configuration")
+    assert instance.cmd("postern", "status").returncode == 0
+    assert instance.master_pid() == pid
+
+
+@needs_root
+def test_killed_qmgr_is_back_without_throttling(instance, users):
+    """A resident daemon that crashes after start-up is restarted at once,
+    not throttled like a command that cannot start."""
+    instance.params["service_throttle_time"] = "300s"
+    users.add("qmgrback")
+    instance.start()
+    old = wait_for(lambda: instance.processes("qmgr"), 10, what="qmgr")
+    os.kill(old[0][0], signal.SIGKILL)
+    wait_for(lambda: [p for p in instance.processes("qmgr")
+                      if p[0] != old[0][0]], 15, what="a new qmgr")
+    assert "throttling" not in instance.log()
+    instance.sendmail(["qmgrback"], "Subject: back\n\nx\n")
+    instance.wait_log(r"to=<qmgrback@mx\.test\.example>.*status=sent")

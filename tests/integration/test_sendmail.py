@@ -175,3 +175,32 @@ def test_unknown_options_ignored(maildir_instance, users):
     inst.sendmail(["-odi", "-oem", "-m", "-U", "-G", "optuser"],
                   "Subject: opts\n\nx\n")
     wait_messages(inst, "optuser")
+
+
+def test_config_directory_or_file_with_C(maildir_instance, users):
+    inst = maildir_instance
+    users.add("cuser")
+    inst.start()
+    for arg in (inst.etc, os.path.join(inst.etc, "main.cf")):
+        r = run([os.path.join(inst.params["command_directory"],
+                              "sendmail"), "-C", arg, "cuser"],
+                input="Subject: C\n\nx\n", check=False)
+        assert r.returncode == 0, r.stderr
+    wait_messages(inst, "cuser", 2)
+
+
+def test_refused_submission_goes_back_to_sender(maildir_instance, users):
+    """sendmail -t without recipient headers: cleanup refuses the
+    message, and the sender gets a non-delivery notice (as Postfix does)."""
+    inst = maildir_instance
+    users.add("norcptsender")
+    inst.start()
+    r = inst.sendmail(["-t", "-f", "norcptsender"],
+                      "Subject: where to?\n\nnobody\n")
+    assert r.returncode == 0
+    msgs = wait_messages(inst, "norcptsender")
+    m = msgs[0]
+    assert m.get_content_type() == "multipart/report"
+    assert "no recipients" in m.as_string().lower()
+    inst.wait_queue_empty()
+    assert not inst.queue_files("corrupt")
