@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -429,6 +430,44 @@ out:
 	buf_free(&pending);
 }
 
+/*
+ * pickup_temp_file - a file postdrop (or sendmail) left under its
+ * temporary name.  With the execute bit it is complete and was made
+ * durable - only its rename was lost (a crash or power loss at that
+ * moment) - so it gets its queue ID now.  Without it, it was never
+ * acknowledged; after a day it goes.
+ */
+static void
+pickup_temp_file(const char *name, time_t now)
+{
+	struct buf path = BUF_INIT, dst = BUF_INIT;
+	struct timeval tv;
+	struct stat st;
+	char id[QID_MAX];
+
+	buf_printf(&path, "%s/%s", Q_MAILDROP, name);
+	if (lstat(path.p, &st) < 0 || !S_ISREG(st.st_mode))
+		goto out;
+	if (QUEUE_IS_READY(st.st_mode)) {
+		if (now - st.st_mtime < 10)
+			goto out;	/* postdrop may be renaming it now */
+		gettimeofday(&tv, NULL);
+		qid_make(id, &tv, st.st_ino, mail_cfg.enable_long_queue_ids);
+		queue_path(&dst, Q_MAILDROP, id);
+		if (renameat2(AT_FDCWD, path.p, AT_FDCWD, dst.p,
+		    RENAME_NOREPLACE) == 0) {
+			log_warn("%s: recovered complete submission %s", id,
+			    name);
+			rescan = 1;
+		}
+	} else if (now - st.st_mtime > 86400 && unlink(path.p) == 0) {
+		log_info("removed stale temporary file %s", path.p);
+	}
+out:
+	buf_free(&path);
+	buf_free(&dst);
+}
+
 /* pickup_scan - list the ready files in maildrop/ */
 static void
 pickup_scan(void)
@@ -449,15 +488,8 @@ pickup_scan(void)
 		if (name[0] == '.')
 			continue;
 		if (!qid_valid(name, strlen(name))) {
-			struct stat st;
-			char tmp[512];
-
-			/* A dead postdrop's temporary file: old ones go. */
-			snprintf(tmp, sizeof(tmp), "%s/%s", Q_MAILDROP, name);
-			if (name[0] == 'T' && lstat(tmp, &st) == 0 &&
-			    now - st.st_mtime > 86400 && unlink(tmp) == 0)
-				log_info("removed stale temporary file %s",
-				    tmp);
+			if (name[0] == 'T')
+				pickup_temp_file(name, now);
 			continue;
 		}
 		if (htable_locate(inflight, name) == NULL)

@@ -85,8 +85,13 @@ maildrop_commit(struct maildrop *m, struct buf *why)
 	struct buf path = BUF_INIT;
 	int r = -1;
 
+	/*
+	 * The mode goes before the fsync, so that it is durable with the
+	 * data: a complete file keeps its execute bit even if a power loss
+	 * undoes the rename below, and pickup then recovers it.
+	 */
 	if ((m->out.len && write_all(m->fd, m->out.p, m->out.len) < 0) ||
-	    fsync(m->fd) < 0 || fchmod(m->fd, MAILDROP_MODE) < 0 ||
+	    fchmod(m->fd, MAILDROP_MODE) < 0 || fsync(m->fd) < 0 ||
 	    fstat(m->fd, &st) < 0) {
 		buf_printf(why, "write queue file: %s", strerror(errno));
 		goto out;

@@ -204,3 +204,24 @@ def test_refused_submission_goes_back_to_sender(maildir_instance, users):
     assert "no recipients" in m.as_string().lower()
     inst.wait_queue_empty()
     assert not inst.queue_files("corrupt")
+
+
+def test_lost_rename_of_submission_is_recovered(maildir_instance, users):
+    """A complete maildrop file whose rename to its queue ID was lost (a
+    power failure at that moment) is still delivered."""
+    inst = maildir_instance
+    users.add("renuser")
+    inst.start()
+    inst.stop()
+    # With the mail system down, the submission waits in maildrop/.
+    inst.sendmail(["renuser"], "Subject: lost rename\n\nx\n")
+    md = os.path.join(inst.queue, "maildrop")
+    name = [n for n in os.listdir(md) if not n.startswith("T")][0]
+    tmp = os.path.join(md, "T999.1.2")
+    os.rename(os.path.join(md, name), tmp)
+    old = os.stat(tmp).st_mtime - 120
+    os.utime(tmp, (old, old))
+    inst.start()
+    m = wait_messages(inst, "renuser")[0]
+    assert m["Subject"] == "lost rename"
+    assert "recovered complete submission T999.1.2" in inst.log()
