@@ -303,7 +303,10 @@ def bench_local(mta_cls, n, size, conc, as_user=False):
                 "inject_cpu_ms_per_msg": 1000 * inj_cpu / n}
     finally:
         mta.stop()
-        shutil.rmtree(root, ignore_errors=True)
+        if os.environ.get("BENCH_KEEP"):
+            print("kept", root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
 
 
 def report(title, results):

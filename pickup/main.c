@@ -285,8 +285,12 @@ pickup_job_done(int fd, int mask, void *ctx)
 
 	(void)fd;
 	(void)mask;
+	if (!cleanup_pipelined_reply(j->clnt, &status, &reason)) {
+		buf_free(&reason);
+		return;
+	}
 	event_fd_del(j->clnt->s->fd);
-	status = cleanup_finish(j->clnt, &reason);
+	cleanup_abort(j->clnt);
 	if (status == CLEANUP_STAT_OK) {
 		log_info("%s: uid=%ld from=<%s>", j->id, j->uid, j->sender);
 	} else if (status & (CLEANUP_STAT_WRITE | CLEANUP_STAT_DEFER)) {
@@ -315,7 +319,7 @@ pickup_start(const char *id)
 	struct cleanup_req req;
 	struct stat st;
 	struct job *j;
-	int fd, flags, requeue, status, info, nrcpt;
+	int fd, flags, requeue, info, nrcpt;
 	size_t off = 0, max;
 
 	queue_path(&path, Q_MAILDROP, id);
@@ -361,7 +365,8 @@ pickup_start(const char *id)
 	j = xcalloc(1, sizeof(*j));
 	strlcpy_trunc(j->id, id, sizeof(j->id));
 	j->uid = (long)st.st_uid;
-	if ((j->clnt = cleanup_open(&req, &status, &why)) == NULL) {
+	/* Pipelined: request and records go out at once, no round trip. */
+	if ((j->clnt = cleanup_open_pipelined(&req, &why)) == NULL) {
 		log_warn("%s: cleanup service: %s", id, buf_str(&why));
 		free(j);
 		pickup_retry_later();

@@ -6,11 +6,14 @@
  *		status and queue_id, and again after the end record.
  * SEE ALSO	cleanup(8), doc/ipc.md
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/sock.h"
 #include "util/strutil.h"
 #include "cleanup_clnt.h"
 #include "ipc.h"
@@ -76,6 +79,7 @@ cleanup_open(const struct cleanup_req *req, int *status, struct buf *why)
 	c = xcalloc(1, sizeof(*c));
 	c->s = s;
 	buf_init(&c->recs);
+	buf_init(&c->in);
 	if (ipc_send(s, &f) < 0) {
 		buf_sets(why, "lost connection to cleanup service");
 		buf_free(&f);
@@ -89,6 +93,122 @@ cleanup_open(const struct cleanup_req *req, int *status, struct buf *why)
 		return NULL;
 	}
 	return c;
+}
+
+/*
+ * cleanup_open_pipelined - start a submission without waiting for the
+ * server: connect and queue the request frame; records follow at once.
+ * For a client that knows the queue ID already (pickup).  The replies
+ * (hello, the opening status and the final status) are then read with
+ * cleanup_pipelined_reply().  Returns NULL with a reason if the service
+ * cannot be reached.
+ */
+struct cleanup_clnt *
+cleanup_open_pipelined(const struct cleanup_req *req, struct buf *why)
+{
+	struct cleanup_clnt *c;
+	struct buf f = BUF_INIT;
+	size_t i;
+	int fd;
+
+	if ((fd = sock_unix_connect("public/cleanup",
+	    (int)mail_cfg.ipc_timeout)) < 0) {
+		buf_printf(why, "connect to public/cleanup: %s",
+		    strerror(errno));
+		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->s = stream_open(fd, (int)mail_cfg.ipc_timeout);
+	buf_init(&c->recs);
+	buf_init(&c->in);
+	ipc_begin(&f);
+	ipc_put_str(&f, "source", req->source);
+	ipc_put_int(&f, "flags", req->flags);
+	if (req->queue_id)
+		ipc_put_str(&f, "queue_id", req->queue_id);
+	if (req->uid >= 0)
+		ipc_put_int(&f, "uid", req->uid);
+	for (i = 0; req->attrs && i < req->attrs->n; i++)
+		ipc_put_str(&f, "attr", req->attrs->v[i]);
+	ipc_end(&f);
+	buf_put(&c->recs, f.p, f.len);
+	buf_free(&f);
+	return c;
+}
+
+/* cleanup_pipelined_frame - check one status frame; -1 if malformed */
+static int
+cleanup_pipelined_frame(const char *body, size_t len, int *status,
+    struct buf *reason)
+{
+	struct buf id = BUF_INIT, why = BUF_INIT;
+	int64_t st = CLEANUP_STAT_BAD;
+	struct ipc_want want[] = {
+		IPC_WANT_INT("status", &st),
+		IPC_WANT_STR("queue_id", &id, QID_MAX - 1),
+		IPC_WANT_STR("reason", reason, 1024),
+		IPC_WANT_END
+	};
+	int r = ipc_scan(body, len, want, &why);
+
+	if (r < 0)
+		buf_printf(reason, "bad reply from cleanup service: %s",
+		    buf_str(&why));
+	*status = r < 0 ? CLEANUP_STAT_BAD : (int)st;
+	buf_free(&id);
+	buf_free(&why);
+	return r;
+}
+
+/*
+ * cleanup_pipelined_reply - read what the server sent without blocking.
+ * Returns 0 while the answer is incomplete, 1 when it is complete (the
+ * CLEANUP_STAT_* result in *status, with a reason).  The caller calls it
+ * when the socket is readable, and closes with cleanup_abort().
+ */
+int
+cleanup_pipelined_reply(struct cleanup_clnt *c, int *status,
+    struct buf *reason)
+{
+	ssize_t n;
+	long flen;
+
+	buf_reserve(&c->in, 4096);
+	n = read(c->s->fd, c->in.p + c->in.len, c->in.cap - c->in.len - 1);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return 0;
+	if (n <= 0) {
+		buf_sets(reason, "lost connection to cleanup service");
+		*status = CLEANUP_STAT_WRITE;
+		return 1;
+	}
+	c->in.len += (size_t)n;
+	while ((flen = ipc_frame_len(c->in.p, c->in.len, 65536)) != 0) {
+		const char *body = c->in.p + IPC_HDR_LEN;
+		size_t blen;
+
+		if (flen < 0) {
+			buf_sets(reason, "reply too long from cleanup service");
+			*status = CLEANUP_STAT_BAD;
+			return 1;
+		}
+		blen = (size_t)flen - IPC_HDR_LEN;
+		switch (c->replies++) {
+		case 0:		/* hello */
+			break;
+		case 1:		/* opening status */
+			if (cleanup_pipelined_frame(body, blen, status,
+			    reason) < 0 || *status != CLEANUP_STAT_OK)
+				return 1;
+			break;
+		default:	/* final status */
+			(void)cleanup_pipelined_frame(body, blen, status,
+			    reason);
+			return 1;
+		}
+		buf_consume(&c->in, (size_t)flen);
+	}
+	return 0;
 }
 
 /* cleanup_rec - send one record */
@@ -138,6 +258,7 @@ cleanup_abort(struct cleanup_clnt *c)
 		return;
 	stream_close(c->s);
 	buf_free(&c->recs);
+	buf_free(&c->in);
 	free(c);
 }
 

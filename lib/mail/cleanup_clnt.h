@@ -51,10 +51,15 @@ struct cleanup_clnt {
 	struct stream *s;
 	char	 queue_id[QID_MAX];
 	struct buf recs;
+	struct buf in;		/* pipelined replies */
+	int	 replies;
 };
 
 struct cleanup_clnt *cleanup_open(const struct cleanup_req *, int *,
 	    struct buf *);
+struct cleanup_clnt *cleanup_open_pipelined(const struct cleanup_req *,
+	    struct buf *);
+int	 cleanup_pipelined_reply(struct cleanup_clnt *, int *, struct buf *);
 void	 cleanup_rec(struct cleanup_clnt *, int, const void *, size_t);
 void	 cleanup_recs(struct cleanup_clnt *, int, const char *);
 int	 cleanup_finish(struct cleanup_clnt *, struct buf *);

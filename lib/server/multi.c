@@ -2,11 +2,15 @@
  * NAME		multi - skeleton for daemons that serve many clients at once
  * DESCRIPTION	The listening socket is on the event loop; each accepted
  *		connection is handed to accept(), which owns it and calls
- *		srv_multi_client_done() when it is finished with it.  The
- *		process reports busy while it has clients and available when
- *		it has none; it exits after max_idle seconds without clients,
- *		after max_use clients, or when master goes away, once its
- *		clients are done and idle() agrees.
+ *		srv_multi_client_done() when it is finished with it.  As in
+ *		Postfix, the process reports itself busy only while it accepts
+ *		connections and available again right after: one process takes
+ *		every client it can, and master starts another only when a
+ *		connection waits while the process is stuck.  That keeps
+ *		clients together, which is what lets cleanup commit many
+ *		messages with one fsync.  The process exits after max_idle
+ *		seconds without clients, after max_use clients, or when master
+ *		goes away, once its clients are done and idle() agrees.
  * SEE ALSO	server(3)
  */
 #include <errno.h>
@@ -53,6 +57,7 @@ multi_accept(int lfd, int mask, void *ctx)
 {
 	(void)mask;
 	(void)ctx;
+	srv_report(SRV_STAT_BUSY);
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
@@ -60,26 +65,26 @@ multi_accept(int lfd, int mask, void *ctx)
 			if (errno != EAGAIN && errno != EINTR &&
 			    errno != ECONNABORTED)
 				log_warn("accept: %m");
-			return;
+			break;
 		}
 		srv_multi_client_busy();
 		srv.use_count++;
 		multi_hooks->accept(fd);
 		if (srv.use_count >= (unsigned)mail_cfg.max_use) {
+			/* Stay "busy": master starts a successor. */
 			multi_stop_listening();
 			return;
 		}
 	}
+	srv_report(SRV_STAT_AVAIL);
 }
 
 /* srv_multi_client_busy - one more client (called by the skeleton) */
 void
 srv_multi_client_busy(void)
 {
-	if (multi_clients++ == 0) {
-		srv_report(SRV_STAT_BUSY);
+	if (multi_clients++ == 0)
 		event_timer_cancel(multi_idle_timeout, NULL);
-	}
 }
 
 /* srv_multi_client_done - the daemon finished with a client */
@@ -88,12 +93,9 @@ srv_multi_client_done(void)
 {
 	if (multi_clients == 0)
 		log_panic("srv_multi_client_done: no clients");
-	if (--multi_clients == 0) {
-		if (multi_listening)
-			srv_report(SRV_STAT_AVAIL);
+	if (--multi_clients == 0)
 		event_timer(multi_idle_timeout, NULL,
 		    (int64_t)mail_cfg.max_idle * 1000);
-	}
 }
 
 /* multi_idle_timeout - no clients for max_idle seconds */
