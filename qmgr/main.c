@@ -93,7 +93,7 @@ qm_trigger(const char *buf, size_t len)
 		}
 	}
 	if (incoming)
-		qm_scan_incoming(recover);
+		qm_scan_incoming(recover, all);
 	if (deferred)
 		qm_scan_deferred(all);
 	qm_schedule();

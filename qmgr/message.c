@@ -410,10 +410,12 @@ qm_resolve(struct qm_msg *m, size_t i)
 
 /*
  * qm_load - move queue file id from queue q into active/ and schedule
- * it.  Returns 0, or -1 if the file went away or is unreadable.
+ * it; how: QM_LOAD_RETRY (may have been tried before), QM_LOAD_FLUSH (a
+ * flush asked for it: defer_transports do not hold it back).  Returns 0,
+ * or -1 if the file went away or is unreadable.
  */
 int
-qm_load(const char *q, const char *id, int retry)
+qm_load(const char *q, const char *id, int how)
 {
 	struct qfile_env env;
 	struct buf path = BUF_INIT, why = BUF_INIT;
@@ -458,7 +460,8 @@ qm_load(const char *q, const char *id, int retry)
 	m->data_size = env.data_size;
 	m->warn_time = env.warn_time;
 	m->warn_offset = env.warn_offset;
-	m->retry = retry;
+	m->retry = (how & QM_LOAD_RETRY) != 0;
+	m->flush = (how & QM_LOAD_FLUSH) != 0;
 	m->nrcpt = env.nrcpt;
 	m->rcpts = xcalloc(env.nrcpt ? env.nrcpt : 1, sizeof(*m->rcpts));
 	for (i = 0; i < env.nrcpt; i++) {

@@ -60,6 +60,7 @@ struct qm_msg {
 	long	 warn_time;
 	long	 warn_offset;
 	int	 retry;		/* from deferred, or recovered from active */
+	int	 flush;		/* loaded by a flush: ignore defer_transports */
 	struct qm_rcpt *rcpts;
 	size_t	 nrcpt;
 	int	 busy;		/* recipients not yet final in this pass */
@@ -108,6 +109,8 @@ struct qm_transport {
 /* message.c */
 extern int qm_active_count;
 extern int qm_stopping;
+#define QM_LOAD_RETRY	(1 << 0)
+#define QM_LOAD_FLUSH	(1 << 1)
 int	 qm_load(const char *, const char *, int);
 void	 qm_sync_init(void);
 void	 qm_rcpt_final(struct qm_msg *, size_t, int);
@@ -129,7 +132,7 @@ void	 qm_bounce_rcpt(struct qm_msg *, size_t, const char *, const char *,
 	    const char *);
 
 /* scan.c */
-void	 qm_scan_incoming(int);
+void	 qm_scan_incoming(int, int);
 void	 qm_scan_deferred(int);
 void	 qm_scan_active(void);
 void	 qm_scan_more(void);

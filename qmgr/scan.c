@@ -45,7 +45,7 @@
 struct scan_item {
 	char	 id[QID_MAX];
 	const char *queue;
-	int	 retry;
+	int	 how;
 };
 
 static struct scan_item *backlog;
@@ -87,7 +87,7 @@ qm_walk(const char *dir, int depth, void (*fn)(const char *, const char *,
 
 /* qm_backlog_add - remember a file to load */
 static void
-qm_backlog_add(const char *queue, const char *id, int retry)
+qm_backlog_add(const char *queue, const char *id, int how)
 {
 	size_t i;
 
@@ -97,7 +97,7 @@ qm_backlog_add(const char *queue, const char *id, int retry)
 	backlog = xreallocarray(backlog, backlog_n + 1, sizeof(*backlog));
 	strlcpy_trunc(backlog[backlog_n].id, id, QID_MAX);
 	backlog[backlog_n].queue = queue;
-	backlog[backlog_n].retry = retry;
+	backlog[backlog_n].how = how;
 	backlog_n++;
 }
 
@@ -109,7 +109,7 @@ qm_load_backlog(void)
 	    qm_active_count < qmgr_cfg.qmgr_message_active_limit) {
 		struct scan_item *it = &backlog[backlog_next++];
 
-		(void)qm_load(it->queue, it->id, it->retry);
+		(void)qm_load(it->queue, it->id, it->how);
 	}
 	if (backlog_next >= backlog_n) {
 		free(backlog);
@@ -175,20 +175,24 @@ qm_scan_one(const char *dir, const char *id, void *vctx)
 			if (lstat(path, &st) < 0 || !QUEUE_IS_READY(st.st_mode))
 				return;
 		}
-		qm_backlog_add(Q_INCOMING, id, 0);
+		qm_backlog_add(Q_INCOMING, id, c->all ? QM_LOAD_FLUSH : 0);
 	} else if (strcmp(c->queue, Q_DEFERRED) == 0) {
 		if (c->all || st.st_mtime <= c->now)
-			qm_backlog_add(Q_DEFERRED, id, 1);
+			qm_backlog_add(Q_DEFERRED, id, QM_LOAD_RETRY |
+			    (c->all ? QM_LOAD_FLUSH : 0));
 	} else {
-		qm_backlog_add(Q_ACTIVE, id, 1);
+		qm_backlog_add(Q_ACTIVE, id, QM_LOAD_RETRY);
 	}
 }
 
-/* qm_scan_incoming - new mail; recover dead cleanups' files if asked */
+/*
+ * qm_scan_incoming - new mail; recover dead cleanups' files if asked;
+ * all: a flush (defer_transports do not hold mail back).
+ */
 void
-qm_scan_incoming(int recover)
+qm_scan_incoming(int recover, int all)
 {
-	struct scan_ctx c = {Q_INCOMING, 0, recover, time(NULL)};
+	struct scan_ctx c = {Q_INCOMING, all, recover, time(NULL)};
 
 	qm_walk(Q_INCOMING, 0, qm_scan_one, &c);
 	qm_load_backlog();

@@ -315,7 +315,7 @@ qm_enqueue(struct qm_msg *m, size_t i, const char *transport,
 		    t->dead_reason : "mail transport unavailable");
 		return;
 	}
-	if (*qmgr_cfg.defer_transports) {
+	if (*qmgr_cfg.defer_transports && !m->flush) {
 		struct argv *dt = argv_split(qmgr_cfg.defer_transports,
 		    SEPARATORS);
 		int hit = argv_find(dt, transport) >= 0;

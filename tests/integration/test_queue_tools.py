@@ -141,3 +141,18 @@ def test_postconf(instance):
                      r.stdout, re.M)
     r = instance.cmd("postconf", "no_such_parameter_xyz", check=False)
     assert "unknown parameter" in r.stderr
+
+
+def test_defer_transports_hold_until_flush(instance, users):
+    users.add("dtuser2")
+    instance.params["defer_transports"] = "local"
+    instance.params["minimal_backoff_time"] = "3600s"
+    instance.params["maximal_backoff_time"] = "3600s"
+    instance.start()
+    instance.sendmail(["dtuser2"], "Subject: held\n\nx\n")
+    instance.wait_log(r"to=<dtuser2@mx\.test\.example>.*status=deferred "
+                      r"\(deferred transport\)")
+    wait_for(lambda: queue_ids(instance, "deferred"), 30)
+    assert not instance.mbox("dtuser2")
+    instance.cmd("postqueue", "-f")
+    wait_for(lambda: instance.mbox("dtuser2"), 30, what="flushed mail")
