@@ -55,11 +55,10 @@ def test_mbox_delivery(instance, users):
     assert "Delivered-To: mboxuser@mx.test.example" in first
     assert "\n>From the body\n" in first
     assert not os.path.exists(box + ".lock")
-    log = instance.log()
-    assert re.search(r"to=<mboxuser@mx\.test\.example>, orig_to=<mboxuser>,"
-                     r" relay=local, delay=[\d.]+, delays=[\d.]+/[\d.]+/"
-                     r"[\d.]+/[\d.]+, dsn=2\.0\.0, status=sent "
-                     r"\(delivered to mailbox\)", log)
+    instance.wait_log(r"to=<mboxuser@mx\.test\.example>, orig_to=<mboxuser>,"
+                      r" relay=local, delay=[\d.]+, delays=[\d.]+/[\d.]+/"
+                      r"[\d.]+/[\d.]+, dsn=2\.0\.0, status=sent "
+                      r"\(delivered to mailbox\)")
 
 
 def test_maildir_in_home(instance, users):
@@ -76,7 +75,7 @@ def test_maildir_in_home(instance, users):
         assert os.stat(path).st_uid == pw.pw_uid
     msg = email.message_from_string(read(path))
     assert msg["Delivered-To"] == "mduser@mx.test.example"
-    assert "(delivered to maildir)" in instance.log()
+    instance.wait_log(r"\(delivered to maildir\)")
 
 
 def test_aliases(instance, users):
@@ -90,9 +89,9 @@ def test_aliases(instance, users):
     wait_for(lambda: len(parse_mbox(instance.mbox("alice1"))) == 2 and
              len(parse_mbox(instance.mbox("bob1"))) == 1, 30,
              what="alias deliveries")
-    log = instance.log()
-    assert "to=<alice1@mx.test.example>, orig_to=<team>" in log
-    assert "to=<alice1@mx.test.example>, orig_to=<boss>" in log
+    # The log line follows the delivery: wait for it too.
+    instance.wait_log(r"to=<alice1@mx\.test\.example>, orig_to=<team>")
+    instance.wait_log(r"to=<alice1@mx\.test\.example>, orig_to=<boss>")
 
 
 def test_include_file_and_command(instance, users):
@@ -122,9 +121,8 @@ def test_include_file_and_command(instance, users):
              "tocmd@mx.test.example" in read(out_cmd), 30,
              what="command delivery")
     assert "Subject: inc" in read(out_cmd)
-    log = instance.log()
-    assert "(delivered to file: %s)" % out_file in log
-    assert "(delivered to command:" in log
+    instance.wait_log(re.escape("(delivered to file: %s)" % out_file))
+    instance.wait_log(r"\(delivered to command:")
 
 
 def test_dot_forward(instance, users):

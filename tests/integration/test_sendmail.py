@@ -148,7 +148,7 @@ def test_unprivileged_user_goes_through_postdrop(maildir_instance, users):
     r = inst.sendmail(["pduser"], "Subject: user\n\nx\n", user="pduser")
     m = wait_messages(inst, "pduser")[0]
     assert m["From"] == "pduser@mx.test.example"
-    assert re.search(r"uid=%d from=<pduser>" % pw.pw_uid, inst.log())
+    inst.wait_log(r"uid=%d from=<pduser>" % pw.pw_uid)
 
 
 def test_mailq_and_newaliases_names(instance, users):
