@@ -74,6 +74,7 @@ Q		:= @
 endif
 
 .PHONY: all check test unit integration bench install clean fuzz valgrind \
+	valgrind-integration \
 	paths-stamp format cppcheck
 
 ifeq ($(FUZZ),1)
@@ -168,6 +169,11 @@ valgrind: $(UNIT_BINS)
 
 integration: all
 	cd tests/integration && POSTERN_BUILD=$(CURDIR)/$(B) \
+		$(PYTHON) -m pytest -q -x $(PYTEST_ARGS)
+
+# The integration suite with every daemon under valgrind (no chroot).
+valgrind-integration: all
+	cd tests/integration && POSTERN_BUILD=$(CURDIR)/$(B) POSTERN_VALGRIND=1 \
 		$(PYTHON) -m pytest -q -x $(PYTEST_ARGS)
 
 test: check integration

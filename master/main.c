@@ -92,7 +92,7 @@ master_check_config(void)
 	if (pid == 0) {
 		struct mcf m;
 
-		log_set_targets(0);
+		/* Errors are logged (as master) and end the child. */
 		master_load(&m);
 		_exit(0);
 	}

@@ -15,7 +15,9 @@
  *		local user: pickup checks names, types, the record grammar and
  *		all lengths, passes only known attributes, and takes the
  *		submitter's identity from the file owner.
- * PARAMETERS	message_size_limit (bounds what is read), queue_directory.
+ * PARAMETERS	bounce_size_limit (50000: how much of a refused message its
+ *		notice returns), message_size_limit (bounds what is read),
+ *		queue_directory.
  * DIAGNOSTICS	"QUEUEID: uid=N from=<sender>" per message.  A submission
  *		cleanup refuses for good (no recipients, too many hops, too
  *		large) goes back to the sender as a non-delivery notice and is
@@ -174,7 +176,7 @@ pickup_reject(const char *id, int status, const char *reason)
 	size_t off = 0, i, nrcpt = 0;
 	int r = -1, st, notify = 0;
 	long arrival = 0;
-	int *notifies = NULL;
+	int *notifies = NULL, ret = 0;
 
 	argv_init(&addrs);
 	argv_init(&origs);
@@ -197,6 +199,9 @@ pickup_reject(const char *id, int status, const char *reason)
 			sender = xstrndup(d, l);
 		else if (type == REC_TIME)
 			arrival = strtol(d, NULL, 10);
+		else if (type == REC_ATTR && l > 8 &&
+		    memcmp(d, "dsn_ret=", 8) == 0)
+			ret = atoi(d + 8);
 		else if (type == REC_NOTIFY)
 			notify = atoi(d);
 		else if (type == REC_ORCP && origs.n == addrs.n)
@@ -243,6 +248,7 @@ pickup_reject(const char *id, int status, const char *reason)
 	n.from = from;
 	n.sender = sender;
 	n.arrival = arrival;
+	n.ret = ret;
 	n.msg_size = -1;
 	n.size_limit = pickup_cfg.bounce_size_limit;
 	n.rcpts = rcpts;
@@ -251,8 +257,13 @@ pickup_reject(const char *id, int status, const char *reason)
 	n.orig_ctx = &orig;
 	if (notice_send(&n, "pickup", "", sender, pickup_orig_rewind, new_id,
 	    &st, &why) < 0) {
-		log_warn("%s: %s -- will retry", id, buf_str(&why));
-		pickup_retry_later();
+		if (st & CLEANUP_STAT_TEMP) {
+			log_warn("%s: %s -- will retry", id, buf_str(&why));
+			pickup_retry_later();
+		} else {
+			/* The notice itself is refused: keep the file. */
+			pickup_corrupt(id, buf_str(&why));
+		}
 		goto out;
 	}
 	if (new_id[0])
@@ -297,6 +308,9 @@ pickup_job_done(int fd, int mask, void *ctx)
 		/* Try again at the next retry tick, not in a tight loop. */
 		log_warn("%s: %s -- will retry", j->id, buf_str(&reason));
 		pickup_retry_later();
+	} else if (status & CLEANUP_STAT_BAD) {
+		/* A protocol error: keep the file for the postmaster. */
+		pickup_corrupt(j->id, buf_str(&reason));
 	} else {
 		log_info("%s: uid=%ld from=<%s>: %s", j->id, j->uid, j->sender,
 		    buf_str(&reason));

@@ -250,6 +250,24 @@ qm_to_deferred(struct qm_msg *m)
 	qm_msg_free(m);
 }
 
+/* qm_mark_expired_done - mark the deferred recipients done */
+static void
+qm_mark_expired_done(struct qm_msg *m)
+{
+	size_t i, n = 0, *idx = xcalloc(m->nrcpt ? m->nrcpt : 1,
+	    sizeof(size_t));
+
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->rcpts[i].state == QR_DEFERRED)
+			idx[n++] = i;
+	if (n && qm_mark_done(m, idx, n) == 0) {
+		for (i = 0; i < n; i++)
+			m->rcpts[idx[i]].state = QR_DONE;
+		m->deferred = 0;
+	}
+	free(idx);
+}
+
 /* qm_notice_done - reply from a flush or warn request */
 static void
 qm_notice_done(void *ctx, int status, const char *body, size_t len,
@@ -268,7 +286,13 @@ qm_notice_done(void *ctx, int status, const char *body, size_t len,
 	buf_free(&reason);
 	switch (kind) {
 	case 2:			/* expiry flush */
-		/* Recipients that bounced earlier get their notice too. */
+		/*
+		 * The expired recipients were reported: mark them done, so
+		 * that a failure below cannot report them a second time.
+		 * Recipients that bounced earlier get their notice too.
+		 */
+		if (ok)
+			qm_mark_expired_done(m);
 		if (ok && (m->bounced || queue_exists(Q_BOUNCE, m->id, NULL))) {
 			if (qm_notice(m, "bounce", 1) < 0)
 				qm_to_deferred(m);

@@ -92,8 +92,11 @@ qm_backlog_add(const char *queue, const char *id, int how)
 	size_t i;
 
 	for (i = backlog_next; i < backlog_n; i++)
-		if (strcmp(backlog[i].id, id) == 0)
+		if (strcmp(backlog[i].id, id) == 0) {
+			/* A flush also releases what was already waiting. */
+			backlog[i].how |= how & QM_LOAD_FLUSH;
 			return;
+		}
 	backlog = xreallocarray(backlog, backlog_n + 1, sizeof(*backlog));
 	strlcpy_trunc(backlog[backlog_n].id, id, QID_MAX);
 	backlog[backlog_n].queue = queue;

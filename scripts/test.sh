@@ -1,7 +1,8 @@
 #!/bin/sh
 # test.sh - install what is needed, build, and run the whole test suite:
-# unit tests (cmocka, also under ASan+UBSan) and integration tests (pytest
-# against private Postern instances in temporary directories).
+# unit tests (cmocka, also under ASan+UBSan and valgrind) and integration
+# tests (pytest against private Postern instances in temporary directories;
+# plain, on the ASan+UBSan build, and with every daemon under valgrind).
 # Run as root for the full suite (privilege separation, test users).
 set -eu
 cd "$(dirname "$0")/.."
@@ -14,4 +15,5 @@ make valgrind
 make -j"$jobs" SANITIZE=1
 make integration
 make SANITIZE=1 integration
+make valgrind-integration
 echo "test.sh: all tests passed"

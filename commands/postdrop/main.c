@@ -12,7 +12,8 @@
  *		envelope) and its record grammar checked before the file
  *		becomes visible; the environment is not trusted; an alternate
  *		configuration directory must be allowed by the default
- *		main.cf (alternate_config_directories).
+ *		main.cf (alternate_config_directories) or belong to root
+ *		alone (see mail_conf_check_setgid in lib/mail/maildrop.c).
  * DIAGNOSTICS	Errors on stderr and in the mail log.  Exit status 0 on
  *		success, 75 (EX_TEMPFAIL) for a temporary problem, 65
  *		(EX_DATAERR) for bad input, 73 (EX_CANTCREAT) for a message
@@ -65,7 +66,7 @@ main(int argc, char **argv)
 			    "[-c config_dir] [-v]");
 		}
 	}
-	mail_conf_check_setgid(mail_conf_dir(dir));
+	dir = mail_conf_check_setgid(mail_conf_dir(dir));
 	mail_conf_load(dir);
 	{
 		char *name = xasprintf("%s/postdrop", mail_cfg.syslog_name);

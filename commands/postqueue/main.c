@@ -13,8 +13,8 @@
  *		public/ sockets.  It never opens a queue file: it only talks
  *		to public/showq, public/qmgr and public/pickup.  A non-default
  *		configuration directory must be listed in the default
- *		main.cf (alternate_config_directories) unless the caller is
- *		root.  When the mail system is down, root's listing runs the
+ *		main.cf (alternate_config_directories) or belong to root
+ *		alone, unless the caller is root.  When the mail system is down, root's listing runs the
  *		showq program in stand-alone mode instead.
  * DIAGNOSTICS	"postqueue: fatal: ..." on stderr with Postfix's exit codes:
  *		64 usage, 69 mail system down, 70 bad showq response.
@@ -251,7 +251,7 @@ main(int argc, char **argv)
 	if (mode == 0 || optind != argc)
 		usage();
 
-	mail_conf_check_setgid(mail_conf_dir(config_opt));
+	config_opt = mail_conf_check_setgid(mail_conf_dir(config_opt));
 	mail_conf_load(config_opt);
 	name = xasprintf("%s/postqueue", mail_cfg.syslog_name);
 	log_set_name(name);

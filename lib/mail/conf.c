@@ -654,7 +654,12 @@ param_load(struct conf *c, const struct param *t, void *base,
 				    t->name, val);
 				return -1;
 			}
-			/* A private copy: the conf cache may change. */
+			/*
+			 * A private copy: the conf cache may change.  The
+			 * struct starts zeroed (static), so an earlier value
+			 * from a reload can be freed here.
+			 */
+			free(*(char **)((char *)base + t->off));
 			*(char **)((char *)base + t->off) = xstrdup(val);
 			break;
 		case PT_INT:

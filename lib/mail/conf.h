@@ -5,7 +5,8 @@
  *		table for defaults.  Values expand $name, ${name}, $(name),
  *		${name?text}, ${name:text}, ${name?{text}:{text}} and $$, as
  *		Postfix does.  param_load() converts the expanded values of a
- *		table into the fields of a settings struct.
+ *		table into the fields of a settings struct, which must start
+ *		zeroed (string fields are replaced and freed on a reload).
  */
 #ifndef MAIL_CONF_H
 #define MAIL_CONF_H

@@ -10,7 +10,8 @@
  *		alternate_config_directories (or multi_instance_directories),
  *		unless the caller is root, as Postfix does.
  * SECURITY	The caller's uid becomes the file owner and so the identity
- *		pickup logs.  Files are mode 0744 inside a directory other
+ *		pickup logs.  See mail_conf_check_setgid() for which
+ *		configuration directories set-gid programs accept.  Files are mode 0744 inside a directory other
  *		users cannot enter.
  */
 #include <errno.h>
@@ -234,21 +235,20 @@ order:
 }
 
 /*
- * setgid_trusted_dir - can only root change what dir/main.cf says?  The
+ * setgid_trusted_dir - can only root change what real/main.cf says?  The
  * file and the directory must be root's and not group or world
  * writable, and so must every directory above, except that a sticky
  * directory (such as /tmp) is fine: nobody else can rename what root
- * owns there.  Paths are resolved first, so no link leads elsewhere.
+ * owns there.  `real' is a resolved path (no links) and is what the
+ * caller then reads, so nothing can be swapped in between.
  */
 static int
-setgid_trusted_dir(const char *dir)
+setgid_trusted_dir(const char *resolved)
 {
 	struct stat st;
-	char *real, *path, *slash;
+	char *real = xstrdup(resolved), *path, *slash;
 	int ok = 0;
 
-	if ((real = realpath(dir, NULL)) == NULL)
-		return 0;
 	path = xasprintf("%s/main.cf", real);
 	if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
 	    (st.st_mode & 022))
@@ -275,25 +275,33 @@ out:
 
 /*
  * mail_conf_check_setgid - may a set-gid program use this configuration
- * directory?  Yes for root, for the default directory, for a directory
- * listed in the default main.cf as alternate_config_directories or
- * multi_instance_directories (Postfix's rule), and - Postern's addition -
- * for a directory that only root can change (it and its main.cf owned by
- * root, not group or world writable): the danger the rule guards
- * against is a configuration the caller wrote.  Fatal otherwise.
+ * directory?  Yes for root or a program that is not running set-gid, for
+ * the default directory, for a directory listed in the default main.cf
+ * as alternate_config_directories or multi_instance_directories
+ * (Postfix's rule), and - Postern's addition - for a directory that only
+ * root can change (it, its main.cf and every directory above owned by
+ * root and not group or world writable, sticky directories excepted):
+ * the danger the rule guards against is a configuration the caller
+ * wrote.  Returns the directory the caller must read from (resolved, for
+ * the last case; caller frees).  Fatal if not allowed.
  */
-int
+char *
 mail_conf_check_setgid(const char *dir)
 {
 	struct conf *def;
 	struct buf why = BUF_INIT, list = BUF_INIT;
-	char *path, *cp, *tok;
+	char *path, *cp, *tok, *real;
 	int ok = 0;
 
 	if (getuid() == 0 || getegid() == getgid())
-		return 0;
-	if (strcmp(dir, DEF_CONFIG_DIR) == 0 || setgid_trusted_dir(dir))
-		return 0;
+		return xstrdup(dir);
+	if (strcmp(dir, DEF_CONFIG_DIR) == 0)
+		return xstrdup(dir);
+	if ((real = realpath(dir, NULL)) != NULL) {
+		if (setgid_trusted_dir(real))
+			return real;
+		free(real);
+	}
 	def = conf_new();
 	path = xasprintf("%s/main.cf", DEF_CONFIG_DIR);
 	if (conf_read(def, path, &why) == 0) {
@@ -315,5 +323,5 @@ mail_conf_check_setgid(const char *dir)
 		log_fatal("%s is not listed in alternate_config_directories "
 		    "of %s/main.cf and is not owned by root: not allowed "
 		    "for a set-gid program", dir, DEF_CONFIG_DIR);
-	return 0;
+	return xstrdup(dir);
 }

@@ -33,6 +33,6 @@ int	 maildrop_check(const char *, size_t, int, int *, int *,
 
 #define MAILDROP_EXTRACT	(1 << 0)	/* sendmail -t */
 #define MAILDROP_QFILE		(1 << 1)	/* a requeued queue file */
-int	 mail_conf_check_setgid(const char *);
+char	*mail_conf_check_setgid(const char *);
 
 #endif

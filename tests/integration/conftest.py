@@ -33,6 +33,14 @@ IS_ROOT = os.geteuid() == 0
 # the chroot), and each test fails if any report appears.
 SANITIZE = BUILD.rstrip("/").endswith("-san")
 SAN_OPTS = "log_path=sanitizer:detect_leaks=0:abort_on_error=1"
+# POSTERN_VALGRIND=1: every daemon runs under valgrind (wrapper scripts
+# in the instance's daemon_directory); a test fails on any memory error
+# or definite leak in a daemon.  Slow: meant for "make valgrind-integration".
+VALGRIND = os.environ.get("POSTERN_VALGRIND") == "1"
+# Tests that look at worker processes by name, or need chroot, or kill
+# processes at random, do not apply when every daemon is valgrind.
+not_under_valgrind = pytest.mark.skipif(
+    VALGRIND, reason="looks at daemon processes; not under valgrind")
 if SANITIZE:
     os.environ["ASAN_OPTIONS"] = SAN_OPTS
     os.environ["UBSAN_OPTIONS"] = SAN_OPTS + ":print_stacktrace=1"
@@ -188,6 +196,8 @@ class Instance:
             "inet_interfaces": "loopback-only",
             "inet_protocols": "ipv4",
         }
+        if VALGRIND:
+            self.setup_valgrind()
         if SANITIZE:
             self.params["import_environment"] = (
                 "MAIL_CONFIG TZ LANG=C ASAN_OPTIONS UBSAN_OPTIONS")
@@ -200,6 +210,35 @@ class Instance:
         self.aliases = "postmaster: root\n"
         self.started = False
         self.sids = set()
+
+    # -- valgrind --------------------------------------------------------
+    def setup_valgrind(self):
+        wrap = os.path.join(self.root, "vgbin")
+        os.makedirs(wrap)
+        self.vglogs = os.path.join(self.root, "vglogs")
+        os.makedirs(self.vglogs)
+        os.chmod(self.vglogs, 0o1777)
+        for name in os.listdir(LIBEXEC):
+            p = os.path.join(wrap, name)
+            with open(p, "w") as f:
+                f.write("#!/bin/sh\nexec valgrind -q --vgdb=no --error-exitcode=99 "
+                        "--leak-check=full --errors-for-leak-kinds="
+                        "definite --log-file=%s/%s.%%p %s/%s \"$@\"\n"
+                        % (self.vglogs, name, LIBEXEC, name))
+            os.chmod(p, 0o755)
+        self.params["daemon_directory"] = wrap
+        # Jailed daemons would not find valgrind's files in the chroot.
+        self.master_cf = MASTER_CF.replace("       y       ",
+                                           "       n       ")
+
+    def valgrind_reports(self):
+        out = []
+        for n in sorted(os.listdir(self.vglogs)):
+            with open(os.path.join(self.vglogs, n), errors="replace") as f:
+                text = f.read()
+            if text.strip():
+                out.append("%s:\n%s" % (n, text[-3000:]))
+        return out
 
     # -- configuration -------------------------------------------------
     def write_config(self):
@@ -370,6 +409,8 @@ def instance(mail_accounts):
         warnings = [l for l in inst.log().splitlines()
                     if "panic:" in l]
         reports = inst.sanitizer_reports() if SANITIZE else []
+        if VALGRIND:
+            reports += inst.valgrind_reports()
         shutil.rmtree(root, ignore_errors=True)
         assert not warnings, "panics in the log:\n" + "\n".join(warnings)
         assert not reports, "sanitizer reports:\n" + "\n".join(reports)

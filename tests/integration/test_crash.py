@@ -15,7 +15,7 @@ import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from conftest import IS_ROOT, wait_for
+from conftest import IS_ROOT, not_under_valgrind, wait_for
 
 MESSAGES = int(os.environ.get("POSTERN_CRASH_MESSAGES", "2000"))
 VICTIMS = ("pickup", "cleanup", "qmgr", "local")
@@ -37,6 +37,7 @@ def seqs_in_maildir(path):
     return seen
 
 
+@not_under_valgrind
 def test_kill_everything_lose_nothing(instance, users):
     inst = instance
     inst.params.update({

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from conftest import IS_ROOT, needs_root, run, wait_for
+from conftest import IS_ROOT, needs_root, not_under_valgrind, run, wait_for
 
 
 def proc_status(pid):
@@ -42,6 +42,7 @@ def test_second_master_binary_refused(instance):
 
 
 @needs_root
+@not_under_valgrind
 def test_worker_privileges(instance, users):
     """Chrooted workers run as mail_owner inside the queue directory."""
     instance.start()
@@ -68,6 +69,7 @@ def test_worker_privileges(instance, users):
 
 
 @needs_root
+@not_under_valgrind
 def test_local_agent_privileges(instance, users):
     """local runs as root (to become each recipient), not chrooted."""
     instance.start()
@@ -101,6 +103,7 @@ def test_reload_adds_and_removes_services(instance):
     instance.wait_log(r"nobody-here@mx\.test\.example")
 
 
+@not_under_valgrind
 def test_reload_keeps_running_delivery(instance, users):
     """A delivery in progress during a reload completes."""
     pw = users.add("slowuser")
@@ -120,6 +123,7 @@ def test_reload_keeps_running_delivery(instance, users):
         assert "body" in f.read()
 
 
+@not_under_valgrind
 def test_crashing_worker_is_restarted(instance, users):
     """A worker killed by a signal is replaced; mail still flows."""
     instance.start()
@@ -180,6 +184,7 @@ def test_reload_with_broken_master_cf_keeps_running(instance):
 
 
 @needs_root
+@not_under_valgrind
 def test_killed_qmgr_is_back_without_throttling(instance, users):
     """A resident daemon that crashes after start-up is restarted at once,
     not throttled like a command that cannot start."""

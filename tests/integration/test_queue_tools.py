@@ -112,6 +112,8 @@ def test_postqueue_flush_retries_now(instance, users):
     instance.start()
     instance.sendmail(["flaky"], "Subject: f\n\nx\n")
     instance.wait_log(r"to=<flaky@mx\.test\.example>.*status=deferred")
+    wait_for(lambda: queue_ids(instance, "deferred"), 30,
+             what="the message in deferred/")
     n = instance.log().count("to=<flaky@mx.test.example>")
     instance.cmd("postqueue", "-f")
     wait_for(lambda: instance.log().count("to=<flaky@mx.test.example>") > n,
