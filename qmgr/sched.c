@@ -23,6 +23,7 @@
  *		recipient, with a DSN code that agrees with the status.
  */
 #include <errno.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -33,6 +34,7 @@
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
 #include "mail/mastercf.h"
+#include "server/server.h"
 #include "util/events.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -95,6 +97,26 @@ struct qm_logcall {
 	char	*dsn;
 	char	*reason;
 };
+
+/*
+ * qm_stop_noticed - is the mail system stopping (master closed our watch
+ * pipe)?  Checked when a delivery agent cannot be reached or dies: while
+ * master shuts down, that is no reason to defer mail.  The recipients then
+ * stay as they are in active/, where the next qmgr finds them.
+ */
+static int
+qm_stop_noticed(void)
+{
+	struct pollfd pfd = {SRV_WATCH_FD, POLLIN, 0};
+
+	if (qm_stopping || srv.master_gone)
+		return 1;
+	if (!srv.standalone && poll(&pfd, 1, 0) > 0) {
+		qm_stopping = 1;
+		return 1;
+	}
+	return 0;
+}
 
 /* qm_inflight - deliveries in progress */
 int
@@ -384,6 +406,16 @@ qm_delivery_done(void *ctx, int status, const char *body, size_t len,
 	qm_total_inflight--;
 	ok = status == 0 && deliver_reply_decode(body, len, res, dl->n,
 	    &err) == 0;
+	if (!ok && qm_stop_noticed()) {
+		/* Stopping: leave these recipients to the next qmgr. */
+		log_info("%s: delivery interrupted by shutdown", m->id);
+		deliver_results_free(res, dl->n);
+		buf_free(&err);
+		free(done);
+		free(dl->idx);
+		free(dl);
+		return;
+	}
 	if (!ok) {
 		log_warn("%s: %s delivery agent: %s", m->id, d->tr->name,
 		    status ? why : buf_str(&err));
@@ -523,7 +555,11 @@ qm_dispatch(struct qm_dest *d)
 	buf_printf(&path, "private/%s", t->name);
 	dl->call = aipc_call(path.p, DELIVER_PROTO, &f, (int)
 	    mail_cfg.daemon_timeout, qm_delivery_done, dl, &why);
-	if (dl->call == NULL) {
+	if (dl->call == NULL && qm_stop_noticed()) {
+		/* Stopping: these recipients wait in active/ for next time. */
+		free(dl->idx);
+		free(dl);
+	} else if (dl->call == NULL) {
 		struct qm_msg *m = dl->msg;
 
 		for (k = 0; k < n; k++)
