@@ -42,6 +42,7 @@ mail_spool_directory = $top/demo/Maildir/
 alias_maps = hash:$top/demo/etc/aliases
 alias_database = hash:$top/demo/etc/aliases
 maillog_file = $top/demo/maillog
+notify_classes = resource, software, 2bounce
 EOC
 	cp conf/master.cf demo/etc/master.cf
 	printf 'postmaster: root\n' > demo/etc/aliases

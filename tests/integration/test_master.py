@@ -51,11 +51,17 @@ def test_worker_privileges(instance, users):
     # for the first message.
     users.add("privuser")
     instance.sendmail(["privuser"], "Subject: p\n\nx\n")
-    wait_for(lambda: instance.processes("cleanup") and
-             instance.processes("trivial-rewrite"), 20,
-             what="cleanup and trivial-rewrite processes")
+    # A bounce starts bounce; postqueue -p starts showq.
+    instance.sendmail(["-f", "privuser", "no-such-priv-user"],
+                      "Subject: b\n\nx\n")
+    instance.wait_log(r"sender non-delivery notification")
+    instance.cmd("postqueue", "-p")
+    wait_for(lambda: all(instance.processes(n) for n in
+                         ("cleanup", "trivial-rewrite", "bounce", "showq")),
+             20, what="cleanup, trivial-rewrite, bounce, showq processes")
     queue = os.path.realpath(instance.queue)
-    for name in ("pickup", "qmgr", "cleanup", "trivial-rewrite"):
+    for name in ("pickup", "qmgr", "cleanup", "trivial-rewrite", "bounce",
+                 "showq"):
         procs = instance.processes(name)
         assert procs, "no %s process" % name
         for pid, _ in procs:
