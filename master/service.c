@@ -386,6 +386,12 @@ service_spawn(struct service *s)
 
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
+		/*
+		 * Not in master's process group: a Ctrl-C at "postern
+		 * start-fg" reaches master only, which then stops the
+		 * workers in order.
+		 */
+		(void)setpgid(0, 0);
 		sig_default(SIGCHLD);
 		sig_default(SIGPIPE);
 		/* Move descriptors into place: 3 status, 4 watch, 5.. listen. */

@@ -126,9 +126,15 @@ void
 mail_conf_init(const char *dir)
 {
 	struct buf why = BUF_INIT;
-	char *path;
+	char *path, *abs = NULL;
 
 	dir = mail_conf_dir(dir);
+	/*
+	 * Programs change directory (to the queue) and pass the
+	 * configuration directory on to others: keep it absolute.
+	 */
+	if (dir[0] != '/' && (abs = realpath(dir, NULL)) != NULL)
+		dir = abs;
 	if (mail_conf)
 		conf_free(mail_conf);
 	mail_conf = conf_new();
@@ -142,6 +148,7 @@ mail_conf_init(const char *dir)
 	conf_set(mail_conf, "config_directory", dir, CONF_SRC_OVERRIDE);
 	if (conf_source(mail_conf, "config_directory") == CONF_SRC_OVERRIDE)
 		setenv("MAIL_CONFIG", dir, 1);
+	free(abs);
 	buf_free(&why);
 }
 
