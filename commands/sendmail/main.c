@@ -52,6 +52,7 @@
 #include "mail/addr.h"
 #include "mail/mail_conf.h"
 #include "mail/maildrop.h"
+#include "mail/submit.h"
 #include "mail/qfile.h"
 #include "mail/rec.h"
 #include "util/argv.h"
@@ -311,131 +312,19 @@ sm_default_sender(void)
 	return xstrdup(pw->pw_name);
 }
 
-/*
- * Where the records go: straight into maildrop/ (the caller may write
- * there) or down a pipe to postdrop.  Records are buffered and written
- * in chunks, so a message of any size needs little memory.
- */
-struct sm_sink {
-	struct maildrop *md;	/* direct */
-	int	 fd;		/* postdrop's stdin */
-	pid_t	 pid;
-	struct buf recs;
-};
-
-/* sm_sink_open - start the direct or the postdrop path */
-static void
-sm_sink_open(struct sm_sink *k)
-{
-	struct buf why = BUF_INIT;
-	int fds[2];
-
-	memset(k, 0, sizeof(*k));
-	buf_init(&k->recs);
-	k->fd = -1;
-	/* Who may write maildrop/ needs no set-gid helper. */
-	if (access("maildrop", W_OK | X_OK) == 0) {
-		if ((k->md = maildrop_open(&why)) == NULL)
-			log_fatal_status(EX_TEMPFAIL, "%s", buf_str(&why));
-		buf_free(&why);
-		return;
-	}
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		log_fatal_status(EX_OSERR, "pipe: %m");
-	if ((k->pid = fork()) < 0)
-		log_fatal_status(EX_OSERR, "fork: %m");
-	if (k->pid == 0) {
-		char *path = xasprintf("%s/postdrop",
-		    mail_cfg.command_directory);
-		char *args[] = {"postdrop", "-c", mail_cfg.config_directory,
-		    NULL};
-
-		if (dup2(fds[0], 0) < 0)
-			_exit(EX_OSERR);
-		execv(path, args);
-		fprintf(stderr, "sendmail: fatal: execute %s: %s\n", path,
-		    strerror(errno));
-		_exit(EX_UNAVAILABLE);
-	}
-	close(fds[0]);
-	k->fd = fds[1];
-}
-
-/* sm_sink_flush - write the buffered records */
-static void
-sm_sink_flush(struct sm_sink *k)
-{
-	if (k->recs.len == 0)
-		return;
-	if (k->md) {
-		if (maildrop_write(k->md, k->recs.p, k->recs.len) < 0)
-			log_fatal_status(EX_TEMPFAIL, "write queue file: %m");
-	} else if (write_all(k->fd, k->recs.p, k->recs.len) < 0) {
-		/* postdrop went away: its exit status tells why. */
-		if (errno != EPIPE)
-			log_warn("write to postdrop: %m");
-	}
-	buf_reset(&k->recs);
-}
-
-/* sm_sink_finish - make the message safe; returns the exit status */
-static int
-sm_sink_finish(struct sm_sink *k)
-{
-	struct buf why = BUF_INIT;
-	int status;
-
-	sm_sink_flush(k);
-	if (k->md) {
-		if (maildrop_commit(k->md, &why) < 0) {
-			maildrop_abort(k->md);
-			log_fatal_status(EX_TEMPFAIL, "%s", buf_str(&why));
-		}
-		log_debug("%s: queued", k->md->id);
-		maildrop_abort(k->md);
-		buf_free(&why);
-		buf_free(&k->recs);
-		return 0;
-	}
-	close(k->fd);
-	while (waitpid(k->pid, &status, 0) < 0)
-		if (errno != EINTR)
-			log_fatal_status(EX_OSERR, "waitpid: %m");
-	buf_free(&k->recs);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : EX_TEMPFAIL;
-}
-
-/* sm_sink_abort - give up: nothing is queued */
-static void
-sm_sink_abort(void *ctx)
-{
-	struct sm_sink *k = ctx;
-
-	if (k->md) {
-		maildrop_abort(k->md);
-		k->md = NULL;
-	} else if (k->fd >= 0) {
-		/* postdrop sees input without an end record and refuses. */
-		(void)kill(k->pid, SIGTERM);
-		close(k->fd);
-		k->fd = -1;
-		(void)waitpid(k->pid, NULL, 0);
-	}
-}
-
-static struct sm_sink *sm_active_sink;
+static struct submit *sm_active_sink;
 
 /* sm_fatal_hook - remove a half-written submission on a fatal error */
 static void
 sm_fatal_hook(void)
 {
 	if (sm_active_sink)
-		sm_sink_abort(sm_active_sink);
+		submit_abort(sm_active_sink);
 }
 
 /* sm_content - stream the message from stdin as content records */
 static void
-sm_content(struct sm *sm, struct sm_sink *k)
+sm_content(struct sm *sm, struct submit *k)
 {
 	struct stream *in = stream_open(0, 0);
 	struct buf line = BUF_INIT;
@@ -468,7 +357,7 @@ sm_content(struct sm *sm, struct sm_sink *k)
 		    line.len);
 		partial = toolong;
 		if (k->recs.len >= 65536)
-			sm_sink_flush(k);
+			submit_flush(k);
 	}
 	if (stream_error(in) & (STREAM_ERR | STREAM_TIMEOUT))
 		log_fatal_status(EX_TEMPFAIL, "error reading input: %s",
@@ -486,7 +375,7 @@ int
 main(int argc, char **argv)
 {
 	struct sm sm;
-	struct sm_sink sink;
+	struct submit sink;
 	struct buf *recs = &sink.recs;
 	const char *base = strrchr(argv[0], '/');
 	size_t i;
@@ -553,7 +442,7 @@ main(int argc, char **argv)
 		sm.sender = sm_default_sender();
 
 	/* The envelope. */
-	sm_sink_open(&sink);
+	submit_open(&sink);
 	sm_active_sink = &sink;
 	log_set_fatal_hook(sm_fatal_hook);
 	{
@@ -578,7 +467,7 @@ main(int argc, char **argv)
 		rec_puts(recs, REC_RCPT, sm.rcpts.v[i]);
 	}
 	sm_content(&sm, &sink);
-	status = sm_sink_finish(&sink);
+	status = submit_finish(&sink);
 	sm_active_sink = NULL;
 	argv_clear(&sm.rcpts);
 	return status;
