@@ -73,6 +73,25 @@ qm_trigger(const char *buf, size_t len)
 		    qmgr_cfg.queue_run_delay * 1000);
 	}
 	for (i = 0; i < len; i++) {
+		/* Requests with an argument: the rest of the line. */
+		if (buf[i] == QMGR_REQ_FLUSH_SITE ||
+		    buf[i] == QMGR_REQ_DELIVER_ONE) {
+			const char *nl = memchr(buf + i, '\n', len - i);
+			size_t alen = nl ? (size_t)(nl - buf - i - 1) :
+			    len - i - 1;
+			char arg[300];
+
+			if (alen > 0 && alen < sizeof(arg)) {
+				memcpy(arg, buf + i + 1, alen);
+				arg[alen] = 0;
+				if (buf[i] == QMGR_REQ_FLUSH_SITE)
+					qm_scan_site(arg);
+				else
+					qm_scan_one(arg);
+			}
+			i += alen + 1;
+			continue;
+		}
 		switch (buf[i]) {
 		case QMGR_REQ_SCAN_INCOMING:
 			incoming = 1;

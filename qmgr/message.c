@@ -281,10 +281,14 @@ qm_notice_done(void *ctx, int status, const char *body, size_t len,
 	qm_calls--;
 	m->finishing = 0;
 	if (!ok)
-		log_warn("%s: %s service: %s", m->id, kind == 3 ? "defer" :
-		    "bounce", buf_str(&reason));
+		log_warn("%s: %s service: %s", m->id, kind == 3 ||
+		    kind == 2 ? "defer" : kind == 4 ? "trace" : "bounce",
+		    buf_str(&reason));
 	buf_free(&reason);
 	switch (kind) {
+	case 4:			/* success notices sent (or not): go on */
+		qm_msg_check_done(m);
+		break;
 	case 2:			/* expiry flush */
 		/*
 		 * The expired recipients were reported: mark them done, so
@@ -330,6 +334,7 @@ qm_notice(struct qm_msg *m, const char *service, int kind)
 	if (kind == 3)
 		bounce_warn_frame(&f, Q_ACTIVE, m->id, m->sender, m->envid,
 		    m->ret);
+	/* Kinds 1, 2 and 4 all ask the service to flush its log. */
 	else
 		bounce_flush_frame(&f, Q_ACTIVE, m->id, m->sender, m->envid,
 		    m->ret);
@@ -337,6 +342,7 @@ qm_notice(struct qm_msg *m, const char *service, int kind)
 	m->finishing = kind;
 	ok = aipc_call(path.p, BOUNCE_PROTO, &f, (int)mail_cfg.ipc_timeout,
 	    qm_notice_done, m, &why) != NULL;
+	/* kind 4 (trace) is a flush of the trace log, like a bounce. */
 	if (ok)
 		qm_calls++;
 	else {
@@ -360,6 +366,12 @@ qm_msg_check_done(struct qm_msg *m)
 
 	if (m->busy > 0 || m->finishing)
 		return;
+	/* Delivery status notices for NOTIFY=SUCCESS come first. */
+	if (m->traced) {
+		m->traced = 0;
+		if (qm_notice(m, "trace", 4) == 0)
+			return;
+	}
 	if (m->deferred) {
 		lifetime = m->sender[0] ? qmgr_cfg.maximal_queue_lifetime :
 		    qmgr_cfg.bounce_queue_lifetime;

@@ -32,6 +32,11 @@ const struct param qmgr_params[] = {
 	P_TIME("transport_retry_time", "60s", struct qmgr_cfg,
 	    transport_retry_time, 's', 1, 0),
 	P_STR("defer_transports", "", struct qmgr_cfg, defer_transports),
+	P_INT("initial_destination_concurrency", "5", struct qmgr_cfg,
+	    initial_destination_concurrency, 1, 0),
+	P_INT("default_destination_concurrency_failed_cohort_limit", "1",
+	    struct qmgr_cfg,
+	    default_destination_concurrency_failed_cohort_limit, 1, 0),
 	P_END
 };
 

@@ -24,6 +24,8 @@ struct qmgr_cfg {
 	int	 local_destination_recipient_limit;
 	int	 default_process_limit;
 	long	 transport_retry_time;
+	int	 initial_destination_concurrency;
+	int	 default_destination_concurrency_failed_cohort_limit;
 	char	*defer_transports;
 };
 
@@ -65,6 +67,7 @@ struct qm_msg {
 	size_t	 nrcpt;
 	int	 busy;		/* recipients not yet final in this pass */
 	int	 bounced;	/* some recipient bounced (log exists) */
+	int	 traced;	/* success notices logged (trace log) */
 	int	 deferred;
 	int	 dirty;		/* done marks not yet fsynced */
 	int	 finishing;	/* waiting for a flush/warn reply */
@@ -88,6 +91,9 @@ struct qm_dest {
 	char	*key;
 	struct qm_transport *tr;
 	int	 inflight;
+	double	 window;	/* slow start: concurrency allowed now */
+	int	 fail_count;	/* deliveries in a row that found no hop */
+	char	*dead_reason;	/* non-NULL: dead until the next scan */
 	struct qm_entry *head, *tail;
 	int	 listed;	/* on the transport's ready list */
 	struct qm_dest *next_ready;
@@ -98,6 +104,8 @@ struct qm_transport {
 	int	 dest_limit;
 	int	 rcpt_limit;
 	int	 proc_limit;
+	int	 init_concurrency;
+	int	 cohort_limit;
 	int	 inflight;
 	int64_t	 dead_until;	/* transport unavailable until then */
 	char	*dead_reason;
@@ -125,6 +133,7 @@ void	 qm_schedule(void);
 void	 qm_schedule_soon(void);
 int	 qm_inflight(void);
 void	 qm_transports_reset(void);
+void	 qm_dests_revive(void);
 void	 qm_read_master_cf(void);
 void	 qm_defer_rcpt(struct qm_msg *, size_t, const char *, const char *,
 	    const char *);
@@ -136,5 +145,7 @@ void	 qm_scan_incoming(int, int);
 void	 qm_scan_deferred(int);
 void	 qm_scan_active(void);
 void	 qm_scan_more(void);
+void	 qm_scan_site(const char *);
+void	 qm_scan_one(const char *);
 
 #endif

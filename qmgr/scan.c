@@ -153,16 +153,44 @@ qm_recover(const char *path, const char *id)
 	buf_free(&why);
 }
 
+/* qm_has_site - does a queue file have a pending recipient at site? */
+static int
+qm_has_site(const char *path, const char *site)
+{
+	struct qfile_env env;
+	struct buf why = BUF_INIT;
+	size_t i, sl = strlen(site);
+	int fd, hit = 0;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) < 0)
+		return 0;
+	if (qfile_read_env(fd, &env, &why) == 0) {
+		for (i = 0; i < env.nrcpt && !hit; i++) {
+			const char *at = strrchr(env.rcpts[i].addr, '@');
+
+			if (!env.rcpts[i].done && at &&
+			    strlen(at + 1) == sl &&
+			    strcasecmp(at + 1, site) == 0)
+				hit = 1;
+		}
+		qfile_env_free(&env);
+	}
+	close(fd);
+	buf_free(&why);
+	return hit;
+}
+
 struct scan_ctx {
 	const char *queue;
 	int	 all;
 	int	 recover;
 	time_t	 now;
+	const char *site;	/* only mail with a recipient here */
 };
 
-/* qm_scan_one - one file found by a scan */
+/* qm_scan_one_file - one file found by a scan */
 static void
-qm_scan_one(const char *dir, const char *id, void *vctx)
+qm_scan_one_file(const char *dir, const char *id, void *vctx)
 {
 	struct scan_ctx *c = vctx;
 	struct stat st;
@@ -180,6 +208,8 @@ qm_scan_one(const char *dir, const char *id, void *vctx)
 		}
 		qm_backlog_add(Q_INCOMING, id, c->all ? QM_LOAD_FLUSH : 0);
 	} else if (strcmp(c->queue, Q_DEFERRED) == 0) {
+		if (c->site && !qm_has_site(path, c->site))
+			return;
 		if (c->all || st.st_mtime <= c->now)
 			qm_backlog_add(Q_DEFERRED, id, QM_LOAD_RETRY |
 			    (c->all ? QM_LOAD_FLUSH : 0));
@@ -195,9 +225,9 @@ qm_scan_one(const char *dir, const char *id, void *vctx)
 void
 qm_scan_incoming(int recover, int all)
 {
-	struct scan_ctx c = {Q_INCOMING, all, recover, time(NULL)};
+	struct scan_ctx c = {Q_INCOMING, all, recover, time(NULL), NULL};
 
-	qm_walk(Q_INCOMING, 0, qm_scan_one, &c);
+	qm_walk(Q_INCOMING, 0, qm_scan_one_file, &c);
 	qm_load_backlog();
 }
 
@@ -205,19 +235,49 @@ qm_scan_incoming(int recover, int all)
 void
 qm_scan_deferred(int all)
 {
-	struct scan_ctx c = {Q_DEFERRED, all, 0, time(NULL)};
+	struct scan_ctx c = {Q_DEFERRED, all, 0, time(NULL), NULL};
 
-	qm_walk(Q_DEFERRED, 0, qm_scan_one, &c);
+	/* A new look at deferred mail: dead destinations get a chance. */
+	qm_dests_revive();
+	qm_walk(Q_DEFERRED, 0, qm_scan_one_file, &c);
 	qm_load_backlog();
+}
+
+/*
+ * qm_scan_site - "postqueue -s site": deliver now the deferred mail with
+ * a recipient in that domain.  Postfix keeps per-site logs for this (the
+ * flush service); Postern reads the envelopes of deferred/, which costs
+ * one short read per deferred message.
+ */
+void
+qm_scan_site(const char *site)
+{
+	struct scan_ctx c = {Q_DEFERRED, 1, 0, time(NULL), site};
+
+	qm_dests_revive();
+	qm_walk(Q_DEFERRED, 0, qm_scan_one_file, &c);
+	qm_load_backlog();
+}
+
+/* qm_scan_one - "postqueue -i id": deliver that message now */
+void
+qm_scan_one(const char *id)
+{
+	if (!qid_valid(id, strlen(id)))
+		return;
+	if (queue_exists(Q_DEFERRED, id, NULL)) {
+		qm_backlog_add(Q_DEFERRED, id, QM_LOAD_RETRY | QM_LOAD_FLUSH);
+		qm_load_backlog();
+	}
 }
 
 /* qm_scan_active - start-up: take over what the last qmgr left */
 void
 qm_scan_active(void)
 {
-	struct scan_ctx c = {Q_ACTIVE, 0, 0, time(NULL)};
+	struct scan_ctx c = {Q_ACTIVE, 0, 0, time(NULL), NULL};
 
-	qm_walk(Q_ACTIVE, 0, qm_scan_one, &c);
+	qm_walk(Q_ACTIVE, 0, qm_scan_one_file, &c);
 	qm_load_backlog();
 }
 

@@ -34,6 +34,7 @@
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
 #include "mail/mastercf.h"
+#include "mail/qfile.h"
 #include "server/server.h"
 #include "util/events.h"
 #include "util/log.h"
@@ -90,10 +91,14 @@ struct qm_delivery {
 	struct aipc *call;
 };
 
+#define QM_LOG_DEFER	0
+#define QM_LOG_BOUNCE	1
+#define QM_LOG_TRACE	2
+
 struct qm_logcall {
 	struct qm_msg *msg;
 	size_t	 i;
-	int	 bounce;
+	int	 bounce;		/* QM_LOG_* */
 	char	*dsn;
 	char	*reason;
 };
@@ -165,6 +170,12 @@ qm_transport(const char *name)
 	t->rcpt_limit = qm_conf_int(name, "_destination_recipient_limit",
 	    is_local ? qmgr_cfg.local_destination_recipient_limit :
 	    qmgr_cfg.default_destination_recipient_limit);
+	t->init_concurrency = qm_conf_int(name,
+	    "_initial_destination_concurrency",
+	    qmgr_cfg.initial_destination_concurrency);
+	t->cohort_limit = qm_conf_int(name,
+	    "_destination_concurrency_failed_cohort_limit",
+	    qmgr_cfg.default_destination_concurrency_failed_cohort_limit);
 	t->proc_limit = qm_maxproc && htable_locate(qm_maxproc, name) ?
 	    (int)(long)htable_find(qm_maxproc, name) :
 	    qmgr_cfg.default_process_limit;
@@ -198,7 +209,15 @@ qm_logcall_done(void *ctx, int status, const char *body, size_t len,
 	int ok = bounce_reply_ok(status, body, len, why, &reason);
 
 	qm_calls_add(-1);
-	if (lc->bounce) {
+	if (lc->bounce == QM_LOG_TRACE) {
+		/* A success notice is best effort; the mail is delivered. */
+		if (ok)
+			m->traced = 1;
+		else
+			log_warn("%s: trace service: %s", m->id,
+			    buf_str(&reason));
+		m->busy--;
+	} else if (lc->bounce == QM_LOG_BOUNCE) {
 		if (ok && qm_mark_done(m, &lc->i, 1) == 0) {
 			m->bounced = 1;
 			qm_rcpt_final(m, lc->i, QR_DONE);
@@ -221,11 +240,17 @@ qm_logcall_done(void *ctx, int status, const char *body, size_t len,
 	qm_msg_check_done(m);
 }
 
-/* qm_logcall - append to the bounce or defer log asynchronously */
+/*
+ * qm_logcall - append to the bounce, defer or trace log asynchronously.
+ * kind QM_LOG_TRACE records a success for a DSN notice (action given);
+ * the recipient is already final, the message waits for the answer.
+ */
 static void
-qm_logcall(struct qm_msg *m, size_t i, int bounce, const char *relay,
-    const char *dsn, const char *reason)
+qm_logcall(struct qm_msg *m, size_t i, int kind, const char *relay,
+    const char *dsn, const char *reason, const char *action)
 {
+	static const char *const services[] = {"private/defer",
+	    "private/bounce", "private/trace"};
 	struct qm_rcpt *r = &m->rcpts[i];
 	struct bounce_ent e;
 	struct buf f = BUF_INIT, why = BUF_INIT;
@@ -237,23 +262,29 @@ qm_logcall(struct qm_msg *m, size_t i, int bounce, const char *relay,
 	e.notify = r->notify;
 	e.offset = r->offset;
 	e.status = (char *)dsn;
-	e.action = bounce ? "failed" : "delayed";
+	e.action = (char *)(kind == QM_LOG_TRACE ? action :
+	    kind == QM_LOG_BOUNCE ? "failed" : "delayed");
 	e.reason = (char *)reason;
 	e.relay = (char *)relay;
 	bounce_append_frame(&f, m->id, &e);
 	lc = xcalloc(1, sizeof(*lc));
 	lc->msg = m;
 	lc->i = i;
-	lc->bounce = bounce;
-	r->state = QR_LOGGING;
-	if (aipc_call(bounce ? "private/bounce" : "private/defer",
-	    BOUNCE_PROTO, &f, (int)mail_cfg.ipc_timeout, qm_logcall_done, lc,
-	    &why) == NULL) {
-		log_warn("%s: %s service: %s", m->id, bounce ? "bounce" :
-		    "defer", buf_str(&why));
+	lc->bounce = kind;
+	if (kind == QM_LOG_TRACE)
+		m->busy++;
+	else
+		r->state = QR_LOGGING;
+	if (aipc_call(services[kind], BOUNCE_PROTO, &f,
+	    (int)mail_cfg.ipc_timeout, qm_logcall_done, lc, &why) == NULL) {
+		log_warn("%s: %s: %s", m->id, services[kind] + 8,
+		    buf_str(&why));
 		free(lc);
-		/* Without a bounce log entry the recipient must stay. */
-		qm_rcpt_final(m, i, QR_DEFERRED);
+		if (kind == QM_LOG_TRACE)
+			m->busy--;
+		else
+			/* Without a log entry the recipient must stay. */
+			qm_rcpt_final(m, i, QR_DEFERRED);
 	} else {
 		qm_calls_add(1);
 	}
@@ -291,7 +322,7 @@ qm_defer_rcpt(struct qm_msg *m, size_t i, const char *relay,
     const char *dsn, const char *reason)
 {
 	qm_log_rcpt(m, i, relay, dsn, "deferred", reason);
-	qm_logcall(m, i, 0, relay, dsn, reason);
+	qm_logcall(m, i, QM_LOG_DEFER, relay, dsn, reason, NULL);
 	qm_msg_check_done(m);
 }
 
@@ -301,7 +332,7 @@ qm_bounce_rcpt(struct qm_msg *m, size_t i, const char *relay,
     const char *dsn, const char *reason)
 {
 	qm_log_rcpt(m, i, relay, dsn, "bounced", reason);
-	qm_logcall(m, i, 1, relay, dsn, reason);
+	qm_logcall(m, i, QM_LOG_BOUNCE, relay, dsn, reason, NULL);
 	qm_msg_check_done(m);
 }
 
@@ -354,7 +385,18 @@ qm_enqueue(struct qm_msg *m, size_t i, const char *transport,
 		d = xcalloc(1, sizeof(*d));
 		d->key = xstrdup(key);
 		d->tr = t;
+		d->window = t->init_concurrency < t->dest_limit ?
+		    t->init_concurrency : t->dest_limit;
 		htable_enter(t->dests, key, d);
+	}
+	if (d->dead_reason) {
+		struct buf why = BUF_INIT;
+
+		buf_printf(&why, "delivery temporarily suspended: %s",
+		    d->dead_reason);
+		qm_defer_rcpt(m, i, "none", "4.4.1", why.p);
+		buf_free(&why);
+		return;
 	}
 	e = d->tail;
 	if (e == NULL || e->msg != m || strcmp(e->nexthop, nexthop) != 0) {
@@ -381,11 +423,99 @@ qm_enqueue(struct qm_msg *m, size_t i, const char *transport,
 static void
 qm_dest_gc(struct qm_dest *d)
 {
-	if (d->head || d->inflight || d->listed)
+	if (d->head || d->inflight || d->listed || d->dead_reason)
 		return;
 	htable_delete(d->tr->dests, d->key, NULL);
 	free(d->key);
 	free(d);
+}
+
+/*
+ * qm_dest_dead - the destination does not answer: defer what waits
+ * for it, and whatever comes for it until the next deferred-queue scan.
+ */
+static void
+qm_dest_dead(struct qm_dest *d, const char *reason)
+{
+	struct buf why = BUF_INIT;
+	struct qm_entry *e;
+
+	free(d->dead_reason);
+	d->dead_reason = xstrdup(reason);
+	log_info("%s: destination %s is not responding: %s", d->tr->name,
+	    d->key, reason);
+	buf_printf(&why, "delivery temporarily suspended: %s", reason);
+	while ((e = d->head) != NULL) {
+		size_t k;
+
+		d->head = e->next;
+		for (k = 0; k < e->n; k++)
+			qm_defer_rcpt(e->msg, e->idx[k], "none", "4.4.1",
+			    why.p);
+		free(e->nexthop);
+		free(e->idx);
+		free(e);
+	}
+	d->tail = NULL;
+	buf_free(&why);
+}
+
+/*
+ * qm_feedback - slow start and dead destinations, as Postfix: a
+ * delivery that reached the next hop widens the destination's window by
+ * 1/window (up to the concurrency limit); one that found no usable hop
+ * narrows it by as much.  When as many deliveries in a row as the window
+ * (times the failed cohort limit) find no hop, the destination is dead.
+ */
+static void
+qm_feedback(struct qm_dest *d, const struct deliver_result *res, size_t n)
+{
+	struct qm_transport *t = d->tr;
+	size_t k;
+	int hop_failed = n > 0;
+
+	for (k = 0; k < n; k++)
+		if (!res[k].hop_failed)
+			hop_failed = 0;
+	if (!hop_failed) {
+		d->fail_count = 0;
+		d->window += 1.0 / d->window;
+		if (d->window > t->dest_limit)
+			d->window = t->dest_limit;
+		return;
+	}
+	d->window -= 1.0 / d->window;
+	if (d->window < 1)
+		d->window = 1;
+	if (++d->fail_count >= t->cohort_limit * (int)d->window &&
+	    d->dead_reason == NULL)
+		qm_dest_dead(d, res[0].reason.p ? res[0].reason.p :
+		    "no usable next hop");
+}
+
+/* qm_revive_one - htable walker */
+static void
+qm_revive_one(struct hnode *hn, void *ctx)
+{
+	struct qm_dest *d = hn->value;
+
+	(void)ctx;
+	if (d->dead_reason) {
+		free(d->dead_reason);
+		d->dead_reason = NULL;
+		d->fail_count = 0;
+		d->window = 1;
+	}
+}
+
+/* qm_dests_revive - try dead destinations again (queue scan, flush) */
+void
+qm_dests_revive(void)
+{
+	struct qm_transport *t;
+
+	for (t = qm_transports; t; t = t->next)
+		htable_walk(t->dests, qm_revive_one, NULL);
 }
 
 /* qm_delivery_result - the agent answered (or failed) */
@@ -423,6 +553,8 @@ qm_delivery_done(void *ctx, int status, const char *body, size_t len,
 			deliver_result_set(&res[k], DEL_STAT_DEFER, "4.3.0",
 			    "unknown mail transport error");
 	}
+	if (ok)
+		qm_feedback(d, res, dl->n);
 	/* Delivered recipients: one update of the queue file. */
 	for (k = 0; k < dl->n; k++)
 		if (res[k].status == DEL_STAT_OK)
@@ -435,6 +567,18 @@ qm_delivery_done(void *ctx, int status, const char *body, size_t len,
 	} else {
 		for (k = 0; k < ndone; k++)
 			qm_rcpt_final(m, done[k], QR_DONE);
+		/* NOTIFY=SUCCESS: a delivery status notice, if due. */
+		for (k = 0; k < dl->n; k++) {
+			size_t i = dl->idx[k];
+
+			if (res[k].status == DEL_STAT_OK &&
+			    (m->rcpts[i].notify & DSN_NOTIFY_SUCCESS) &&
+			    res[k].action[0])
+				qm_logcall(m, i, QM_LOG_TRACE,
+				    res[k].relay.len ? res[k].relay.p :
+				    d->tr->name, res[k].dsn,
+				    buf_str(&res[k].reason), res[k].action);
+		}
 	}
 	for (k = 0; k < dl->n; k++) {
 		size_t i = dl->idx[k];
@@ -444,9 +588,10 @@ qm_delivery_done(void *ctx, int status, const char *body, size_t len,
 		if (!ok)
 			qm_log_rcpt(m, i, d->tr->name, res[k].dsn, "deferred",
 			    buf_str(&res[k].reason));
-		qm_logcall(m, i, res[k].status == DEL_STAT_BOUNCE,
+		qm_logcall(m, i, res[k].status == DEL_STAT_BOUNCE ?
+		    QM_LOG_BOUNCE : QM_LOG_DEFER,
 		    res[k].relay.len ? res[k].relay.p : d->tr->name,
-		    res[k].dsn, buf_str(&res[k].reason));
+		    res[k].dsn, buf_str(&res[k].reason), NULL);
 	}
 	deliver_results_free(res, dl->n);
 	buf_free(&err);
@@ -599,8 +744,8 @@ qm_schedule(void)
 			for (d = t->ready_head; d && t->inflight <
 			    t->proc_limit; d = next) {
 				next = d->next_ready;
-				if (d->head == NULL ||
-				    d->inflight >= t->dest_limit)
+				if (d->head == NULL || d->inflight >=
+				    (d->window < 1 ? 1 : (int)d->window))
 					continue;
 				qm_dispatch(d);
 				progress = 1;

@@ -276,16 +276,26 @@ main(int argc, char **argv)
 		if (!qid_valid(arg, strlen(arg)))
 			log_fatal_status(EX_USAGE, "invalid queue ID: "
 			    "\"%.100s\"", arg);
-		/* XXX no per-message flush yet: qmgr scans all deferred. */
-		flush_queue("A");
+		{
+			char *req = xasprintf("%c%s\n", QMGR_REQ_DELIVER_ONE,
+			    arg);
+
+			flush_queue(req);
+			free(req);
+		}
 		break;
 	case PQ_SITE:
 		if (!site_ok(arg))
 			log_fatal_status(EX_USAGE, "Cannot flush mail queue - "
 			    "invalid destination: \"%.100s%s\"", arg,
 			    strlen(arg) > 100 ? "..." : "");
-		/* XXX no fast flush service yet: flush everything. */
-		flush_queue("FA");
+		{
+			char *req = xasprintf("%c%s\n", QMGR_REQ_FLUSH_SITE,
+			    arg);
+
+			flush_queue(req);
+			free(req);
+		}
 		break;
 	}
 	return 0;

@@ -215,6 +215,7 @@ deliver_results_new(size_t n)
 	for (i = 0; i < n; i++) {
 		res[i].status = DEL_STAT_DEFER;
 		strcpy(res[i].dsn, "4.3.0");
+		strcpy(res[i].action, "delivered");
 		buf_init(&res[i].reason);
 		buf_init(&res[i].relay);
 		buf_sets(&res[i].reason, "delivery not attempted");
@@ -268,6 +269,8 @@ deliver_reply_send(struct stream *s, const struct deliver_result *res,
 		ipc_put_strn(&f, "reason", res[i].reason.p ? res[i].reason.p :
 		    "", res[i].reason.len > 4000 ? 4000 : res[i].reason.len);
 		ipc_put_str(&f, "relay", res[i].relay.p ? res[i].relay.p : "");
+		ipc_put_str(&f, "hop", res[i].hop_failed ? "1" : "0");
+		ipc_put_str(&f, "action", res[i].action);
 	}
 	ipc_end(&f);
 	rc = ipc_send(s, &f);
@@ -292,12 +295,14 @@ int
 deliver_reply_decode(const char *body, size_t len,
     struct deliver_result *res, size_t n, struct buf *why)
 {
-	struct argv status, dsn, reason, relay;
+	struct argv status, dsn, reason, relay, hop, action;
 	struct ipc_want want[] = {
 		IPC_WANT_LIST("status", &status, 4, DELIVER_RCPT_MAX),
 		IPC_WANT_LIST("dsn", &dsn, 15, DELIVER_RCPT_MAX),
 		IPC_WANT_LIST("reason", &reason, 4096, DELIVER_RCPT_MAX),
 		IPC_WANT_LIST("relay", &relay, 1024, DELIVER_RCPT_MAX),
+		IPC_WANT_LIST("hop", &hop, 1, DELIVER_RCPT_MAX),
+		IPC_WANT_LIST("action", &action, 15, DELIVER_RCPT_MAX),
 		IPC_WANT_END
 	};
 	size_t i;
@@ -307,9 +312,12 @@ deliver_reply_decode(const char *body, size_t len,
 	argv_init(&dsn);
 	argv_init(&reason);
 	argv_init(&relay);
+	argv_init(&hop);
+	argv_init(&action);
 	if (ipc_scan(body, len, want, why) < 0)
 		goto out;
-	if (status.n != n || dsn.n != n || reason.n != n || relay.n != n) {
+	if (status.n != n || dsn.n != n || reason.n != n || relay.n != n ||
+	    (hop.n && hop.n != n) || (action.n && action.n != n)) {
 		buf_sets(why, "reply does not match the request");
 		goto out;
 	}
@@ -332,6 +340,17 @@ deliver_reply_decode(const char *body, size_t len,
 		strlcpy_trunc(res[i].dsn, dsn.v[i], sizeof(res[i].dsn));
 		buf_sets(&res[i].reason, reason.v[i]);
 		buf_sets(&res[i].relay, relay.v[i]);
+		res[i].hop_failed = hop.n && strcmp(hop.v[i], "1") == 0;
+		if (action.n) {
+			if (*action.v[i] && strcmp(action.v[i], "delivered") &&
+			    strcmp(action.v[i], "relayed") &&
+			    strcmp(action.v[i], "expanded")) {
+				buf_sets(why, "bad action in reply");
+				goto out;
+			}
+			strlcpy_trunc(res[i].action, action.v[i],
+			    sizeof(res[i].action));
+		}
 	}
 	rc = 0;
 out:
@@ -339,6 +358,8 @@ out:
 	argv_clear(&dsn);
 	argv_clear(&reason);
 	argv_clear(&relay);
+	argv_clear(&hop);
+	argv_clear(&action);
 	return rc;
 }
 

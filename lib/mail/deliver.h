@@ -55,6 +55,17 @@ struct deliver_result {
 	char	 dsn[16];
 	struct buf reason;
 	struct buf relay;
+	/*
+	 * hop_failed: the next hop itself could not be reached or used
+	 * (connection refused or lost, greeting failed): qmgr counts it
+	 * against the destination (slow start, dead destinations), not
+	 * against the recipient.  action: for a sent recipient, the RFC
+	 * 3464 action a success notice reports - "delivered" (final
+	 * delivery), "relayed" (handed to a next hop without DSN support)
+	 * or "" (the next hop takes over DSN: no notice from us).
+	 */
+	int	 hop_failed;
+	char	 action[16];
 };
 
 void	 deliver_req_encode(const struct deliver_req *, struct buf *);

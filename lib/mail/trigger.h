@@ -12,6 +12,8 @@
 #define QMGR_REQ_SCAN_ALL	'A'	/* all deferred mail, due or not */
 #define QMGR_REQ_FLUSH_DEAD	'F'	/* forget dead destinations */
 #define TRIGGER_WAKEUP		'W'	/* periodic wakeup from master */
+#define QMGR_REQ_FLUSH_SITE	'S'	/* "Ssite\n": deferred mail for site */
+#define QMGR_REQ_DELIVER_ONE	'Q'	/* "Qqueue_id\n": this message now */
 
 int	 mail_trigger(const char *, const char *);
 
