@@ -41,9 +41,9 @@ endif
 ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 		   -Ilib -I$(B)/include -MMD -MP
 ALL_LDFLAGS	:= $(LDFLAGS) $(SANFLAGS) -Wl,--as-needed
-EXTLIBS		:= -llmdb -lpcre2-8
+EXTLIBS		:= -llmdb -lpcre2-8 -lresolv
 
-LIBS		:= server dict mail util
+LIBS		:= server dict dns mail util
 LIBA		:= $(foreach l,$(LIBS),$(B)/lib/lib$(l).a)
 
 DAEMONS		:= $(sort $(patsubst %/,%,$(dir $(wildcard \
@@ -77,10 +77,13 @@ endif
 	valgrind-integration \
 	paths-stamp format cppcheck
 
+# smtp(8) acts as the LMTP client when invoked as "lmtp".
+LINKS		:= $(if $(filter smtp,$(DAEMONS)),$(B)/libexec/lmtp)
+
 ifeq ($(FUZZ),1)
 all: $(FUZZ_BINS)
 else
-all: $(PROGS) $(B)/bin/mailq $(B)/bin/newaliases
+all: $(PROGS) $(LINKS) $(B)/bin/mailq $(B)/bin/newaliases
 endif
 
 # Compiled-in defaults; regenerated when a path changes.
@@ -128,6 +131,9 @@ $(foreach c,$(COMMANDS),$(eval $(call PROG_template,commands/$(c),$(c),$(B)/bin)
 
 $(B)/bin/mailq $(B)/bin/newaliases: $(B)/bin/sendmail
 	ln -sf sendmail $@
+
+$(B)/libexec/lmtp: $(B)/libexec/smtp
+	ln -sf smtp $@
 
 # Unit tests.
 $(B)/tests/%: tests/unit/%.c $(LIBA) $(B)/include/postern_paths.h
@@ -199,6 +205,7 @@ install: all
 	ln -sf sendmail $(DESTDIR)$(COMMANDDIR)/newaliases
 	for d in $(DAEMONS); do \
 		install -m 755 $(B)/libexec/$$d $(DESTDIR)$(DAEMONDIR)/$$d; done
+	$(if $(LINKS),ln -sf smtp $(DESTDIR)$(DAEMONDIR)/lmtp)
 	for f in main.cf master.cf aliases; do \
 		test -e $(DESTDIR)$(SYSCONFDIR)/$$f || \
 		install -m 644 conf/$$f $(DESTDIR)$(SYSCONFDIR)/$$f; done

@@ -39,7 +39,8 @@ static const char *const cleanup_attr_ok[] = {
 	"full_name", "rewrite_context", "dsn_envid", "dsn_ret", "log_ident",
 	"client_name", "client_address", "client_port",
 	"reverse_client_name", "helo_name", "protocol", "sasl_method",
-	"sasl_username", "sasl_sender", "encoding", "smtputf8", NULL,
+	"sasl_username", "sasl_sender", "encoding", "smtputf8", "filter",
+	NULL,
 };
 
 /* cleanup_open_file - create (or take over) the queue file */

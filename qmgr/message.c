@@ -140,6 +140,7 @@ qm_msg_free(struct qm_msg *m)
 	free(m->rcpts);
 	free(m->sender);
 	free(m->envid);
+	free(m->filter);
 	free(m);
 	qm_active_count--;
 	qm_scan_more();
@@ -436,6 +437,16 @@ qm_resolve(struct qm_msg *m, size_t i)
 	} else if (rr.flags & RESOLVE_FLAG_FAIL) {
 		r->final = xstrdup(buf_str(&rr.recipient));
 		qm_bounce_rcpt(m, i, "none", "5.1.1", buf_str(&rr.nexthop));
+	} else if (m->filter) {
+		/* FILTER: every recipient to the content filter. */
+		struct buf t = BUF_INIT;
+		const char *colon = strchr(m->filter, ':');
+
+		r->final = xstrdup(buf_str(&rr.recipient));
+		buf_set(&t, m->filter, (size_t)(colon - m->filter));
+		qm_enqueue(m, i, t.p, colon[1] ? colon + 1 :
+		    buf_str(&rr.nexthop));
+		buf_free(&t);
 	} else {
 		r->final = xstrdup(buf_str(&rr.recipient));
 		qm_enqueue(m, i, buf_str(&rr.transport), buf_str(&rr.nexthop));
@@ -488,6 +499,9 @@ qm_load(const char *q, const char *id, int how)
 	m->sender = xstrdup(env.sender);
 	m->envid = xstrdup((a = qfile_attr(&env, "dsn_envid")) ? a : "");
 	m->ret = (a = qfile_attr(&env, "dsn_ret")) ? atoi(a) : 0;
+	if ((a = qfile_attr(&env, "filter")) != NULL && strchr(a, ':') &&
+	    a[0] != ':')
+		m->filter = xstrdup(a);
 	m->arrival_sec = env.arrival_sec;
 	m->arrival_us = (int64_t)env.arrival_sec * 1000000 +
 	    env.arrival_usec;

@@ -53,6 +53,7 @@ struct qm_msg {
 	char	 id[QID_MAX];
 	char	*sender;
 	char	*envid;
+	char	*filter;	/* "transport:nexthop" override, or NULL */
 	int	 ret;
 	int64_t	 arrival_us;
 	int64_t	 active_us;

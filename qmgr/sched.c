@@ -24,6 +24,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -331,6 +332,14 @@ void
 qm_bounce_rcpt(struct qm_msg *m, size_t i, const char *relay,
     const char *dsn, const char *reason)
 {
+	if (mail_cfg.soft_bounce) {
+		/* soft_bounce: what would bounce is deferred (4.X.Y). */
+		char soft[16];
+
+		snprintf(soft, sizeof(soft), "4%s", dsn + 1);
+		qm_defer_rcpt(m, i, relay, soft, reason);
+		return;
+	}
 	qm_log_rcpt(m, i, relay, dsn, "bounced", reason);
 	qm_logcall(m, i, QM_LOG_BOUNCE, relay, dsn, reason, NULL);
 	qm_msg_check_done(m);
@@ -556,9 +565,16 @@ qm_delivery_done(void *ctx, int status, const char *body, size_t len,
 	if (ok)
 		qm_feedback(d, res, dl->n);
 	/* Delivered recipients: one update of the queue file. */
-	for (k = 0; k < dl->n; k++)
+	for (k = 0; k < dl->n; k++) {
 		if (res[k].status == DEL_STAT_OK)
 			done[ndone++] = dl->idx[k];
+		else if (res[k].status == DEL_STAT_BOUNCE &&
+		    mail_cfg.soft_bounce) {
+			/* soft_bounce: keep it, as a 4.X.Y deferral. */
+			res[k].status = DEL_STAT_DEFER;
+			res[k].dsn[0] = '4';
+		}
+	}
 	if (ndone && qm_mark_done(m, done, ndone) < 0) {
 		/* Could not record it: they may be delivered again. */
 		for (k = 0; k < ndone; k++)

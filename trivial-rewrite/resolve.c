@@ -33,7 +33,9 @@ void
 tr_init(void)
 {
 	tr_mydest = match_list_new("mydestination", mail_cfg.mydestination);
-	tr_relay = match_list_new("relay_domains", tr_cfg.relay_domains);
+	tr_relay = match_list_new_flags("relay_domains", tr_cfg.relay_domains,
+	    match_parent_style(mail_cfg.parent_domain_matches_subdomains,
+	    "relay_domains") ? MATCH_FLAG_PARENT : 0);
 }
 
 /* tr_transport - split "transport:nexthop" */

@@ -24,6 +24,7 @@
 #include "util/proc.h"
 #include "util/strutil.h"
 #include "mail_conf.h"
+#include "mynetworks.h"
 
 struct mail_cfg mail_cfg;
 struct conf *mail_conf;
@@ -74,6 +75,11 @@ const struct param mail_params[] = {
 	G("alternate_config_directories", "", alternate_config_directories),
 	G("multi_instance_directories", "", multi_instance_directories),
 	G("default_database_type", "hash", default_database_type),
+	P_BOOL("soft_bounce", "no", struct mail_cfg, soft_bounce),
+	G("parent_domain_matches_subdomains", "debug_peer_list,"
+	    "fast_flush_domains,mynetworks,permit_mx_backup_networks,"
+	    "qmqpd_authorized_clients,relay_domains,smtpd_access_maps",
+	    parent_domain_matches_subdomains),
 	P_END
 };
 
@@ -94,7 +100,8 @@ mail_conf_dir(const char *opt)
  * mail_conf_compute_defaults - defaults that depend on this machine:
  * myhostname is gethostname(), made fully qualified with ".localdomain"
  * when it has no dot (as Postfix 3 does); mydomain is myhostname without
- * its first label.  No resolver is asked.
+ * its first label.  No resolver is asked.  mynetworks follows
+ * mynetworks_style (lib/mail/mynetworks.c).
  */
 void
 mail_conf_compute_defaults(struct conf *c)
@@ -120,6 +127,8 @@ mail_conf_compute_defaults(struct conf *c)
 	}
 	buf_free(&b);
 	buf_free(&why);
+	/* smtpd's mynetworks follows mynetworks_style (postconf -d too). */
+	mynetworks_default(c);
 }
 
 /* mail_conf_init - read main.cf from the configuration directory */

@@ -50,6 +50,8 @@ struct mail_cfg {
 	char	*alternate_config_directories;
 	char	*multi_instance_directories;
 	char	*default_database_type;
+	char	*parent_domain_matches_subdomains;
+	int	 soft_bounce;
 
 	/* Derived, not parameters. */
 	uid_t	 owner_uid;

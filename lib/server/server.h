@@ -59,6 +59,13 @@ struct srv_hooks {
 	void	(*post_jail)(void);
 	/* single */
 	void	(*serve)(struct stream *);
+	/*
+	 * single, optional: while the process waits for a client it calls
+	 * idle_tick() first and then again whenever the number of
+	 * milliseconds it returned has passed; -1 means no further call
+	 * until the next wait.  smtp(8) closes its cached connection so.
+	 */
+	long	(*idle_tick)(void);
 	/* multi */
 	void	(*accept)(int);
 	/* trigger */

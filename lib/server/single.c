@@ -5,19 +5,61 @@
  *		away), accepts it, reports busy and calls serve() with a
  *		blocking stream whose deadline is ipc_timeout.  It exits after
  *		max_use clients.  Several idle processes may wait on the same
- *		socket; the one that wins accept() serves.
+ *		socket; the one that wins accept() serves.  While it waits,
+ *		the optional idle_tick hook is called when it asks to be
+ *		(smtp(8) closes an idle cached connection that way); the
+ *		max_idle time counts from the start of the wait regardless.
  * SEE ALSO	server(3), multi(3), trigger(3)
  */
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "mail/mail_conf.h"
+#include "util/events.h"
 #include "util/log.h"
 #include "util/sock.h"
 #include "server.h"
+
+/*
+ * srv_single_wait - poll for a client or master's exit until max_idle has
+ * passed, calling the idle_tick hook when it asked to be called.  Returns
+ * what poll() returned last.
+ */
+static int
+srv_single_wait(struct pollfd *pfd, nfds_t nfd, const struct srv_hooks *h)
+{
+	int64_t now = time_mono_ms(), tick_at = -1, wait;
+	int64_t deadline = now + (int64_t)mail_cfg.max_idle * 1000;
+	long next;
+	int n;
+
+	if (h->idle_tick && (next = h->idle_tick()) >= 0)
+		tick_at = now + (next > 0 ? next : 1);
+	for (;;) {
+		now = time_mono_ms();
+		if (tick_at >= 0 && now >= tick_at) {
+			next = h->idle_tick();
+			tick_at = next >= 0 ? now + (next > 0 ? next : 1) : -1;
+			continue;
+		}
+		wait = deadline > now ? deadline - now : 0;
+		if (tick_at >= 0 && tick_at - now < wait)
+			wait = tick_at - now;
+		if (wait > INT_MAX)
+			wait = INT_MAX;
+		n = poll(pfd, nfd, (int)wait);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0 && time_mono_ms() < deadline)
+			continue;
+		return n;
+	}
+}
 
 /* srv_single_main - run a one-client-at-a-time daemon */
 int
@@ -48,13 +90,9 @@ srv_single_main(int argc, char **argv, const struct srv_hooks *h)
 			pfd[i + 1].fd = SRV_LISTEN_FD + i;
 			pfd[i + 1].events = POLLIN;
 		}
-		n = poll(pfd, (nfds_t)srv.listen_count + 1,
-		    (int)mail_cfg.max_idle * 1000);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
+		n = srv_single_wait(pfd, (nfds_t)srv.listen_count + 1, h);
+		if (n < 0)
 			log_fatal("poll: %m");
-		}
 		if (n == 0) {
 			log_debug("idle timeout -- exiting");
 			break;

@@ -1,0 +1,197 @@
+/*
+ * NAME		smtp.h - private interfaces of the SMTP/LMTP client
+ * DESCRIPTION	Settings (filled from the smtp_* or the lmtp_* table), the
+ *		reply parser, the text encoders, next-hop parsing, sessions
+ *		and their cache, the mail transaction and the delivery
+ *		driver.  See doc/smtp.md.
+ */
+#ifndef SMTP_SMTP_H
+#define SMTP_SMTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "dns/dns.h"
+#include "mail/conf.h"
+#include "mail/deliver.h"
+#include "util/buf.h"
+#include "util/stream.h"
+
+struct smtp_cfg {
+	long	 connect_timeout;
+	long	 helo_timeout;
+	long	 mail_timeout;
+	long	 rcpt_timeout;
+	long	 data_init_timeout;
+	long	 data_xfer_timeout;
+	long	 data_done_timeout;
+	long	 rset_timeout;
+	long	 quit_timeout;
+	char	*helo_name;
+	int	 skip_5xx_greeting;
+	int	 skip_quit_response;
+	int	 never_send_ehlo;
+	int	 mx_address_limit;
+	int	 mx_session_limit;
+	int	 line_length_limit;
+	char	*fallback_relay;
+	int	 cache_on_demand;
+	char	*cache_destinations;
+	long	 cache_time_limit;
+	long	 reuse_time_limit;
+	int	 reuse_count_limit;
+	char	*discard_keywords;
+	char	*address_preference;
+	char	*tcp_port;
+	char	*inet_protocols;
+
+	/* Derived, not parameters. */
+	int	 lmtp;			/* invoked as "lmtp" */
+	const char *proto;		/* "SMTP" or "LMTP" */
+	int	 protos;		/* DNS_PROTO_* */
+	int	 addr_pref;		/* DNS_PREF_* */
+	int	 port;			/* default TCP port */
+};
+
+extern struct smtp_cfg smtp_cfg;
+extern const struct param smtp_params[];
+extern const struct param lmtp_params[];
+
+/* reply.c: server replies. */
+#define SMTP_LINE_MAX		2048	/* reply line bytes kept */
+#define SMTP_REPLY_LINES_MAX	1000	/* lines in one reply */
+#define SMTP_REPLY_TEXT_MAX	8192	/* reply text kept */
+#define SMTP_REPLY_BYTES_MAX	(1024 * 1024)	/* one reply, read */
+
+struct smtp_reply {
+	int	 code;			/* 200-599 once complete */
+	char	 dsn[16];		/* X.Y.Z, class matches the code */
+	struct buf text;		/* lines, '\n' between, printable */
+	size_t	 nlines;
+	int	 done;
+};
+
+#define SMTP_REPLY_OK		0
+#define SMTP_REPLY_IOERR	(-1)	/* see stream_error() */
+#define SMTP_REPLY_BAD		(-2)	/* malformed */
+
+void	 smtp_reply_init(struct smtp_reply *);
+void	 smtp_reply_reset(struct smtp_reply *);
+void	 smtp_reply_free(struct smtp_reply *);
+int	 smtp_reply_line(struct smtp_reply *, const char *, size_t,
+	    struct buf *);
+int	 smtp_reply_read(struct stream *, struct smtp_reply *,
+	    struct buf *);
+void	 smtp_reply_show(const struct smtp_reply *, struct buf *);
+
+/* text.c: encoders and content checks. */
+void	 smtp_xtext(const char *, size_t, struct buf *);
+void	 smtp_data_line(const char *, size_t, size_t, struct buf *);
+int	 smtp_has_8bit(const char *, size_t);
+int	 smtp_has_utf8(const char *, size_t);
+int	 smtp_addr_ok(const char *);
+int	 smtp_keyword_listed(const char *, const char *);
+
+/* nexthop.c: destinations. */
+#define SMTP_HOST_MAX		1024
+
+struct smtp_dest {
+	char	 host[SMTP_HOST_MAX];	/* name, address or path */
+	int	 port;
+	int	 mx;			/* look up MX records */
+	int	 local;			/* host is a socket path */
+};
+
+int	 smtp_port_parse(const char *, int *);
+int	 smtp_dest_parse(const char *, int, int, struct smtp_dest *,
+	    struct buf *);
+
+/* session.c: connections, handshake, cache. */
+#define SMTP_F_ESMTP		(1 << 0)
+#define SMTP_F_PIPELINING	(1 << 1)
+#define SMTP_F_SIZE		(1 << 2)
+#define SMTP_F_8BITMIME		(1 << 3)
+#define SMTP_F_DSN		(1 << 4)
+#define SMTP_F_SMTPUTF8		(1 << 5)
+#define SMTP_F_ENHANCED		(1 << 6)
+#define SMTP_F_STARTTLS		(1 << 7)
+#define SMTP_F_AUTH		(1 << 8)
+
+struct smtp_addr {
+	char	 host[DNS_NAME_MAX + 1];
+	char	 addr[SMTP_HOST_MAX];	/* numeric address or path */
+	int	 port;
+	int	 local;			/* UNIX socket */
+	int	 best;			/* among the best MX hosts */
+	struct sockaddr_storage sa;
+	socklen_t salen;
+};
+
+struct smtp_sess {
+	struct stream *s;
+	char	 namaddr[DNS_NAME_MAX + SMTP_HOST_MAX + 4]; /* host[addr] */
+	char	 relay[DNS_NAME_MAX + SMTP_HOST_MAX + 12];  /* ...:port */
+	int	 features;
+	long	 size_max;		/* SIZE, 0 if none */
+	int	 best;
+	char	*key;			/* cache key: the next hop */
+	unsigned uses;			/* transactions started */
+	int64_t	 born_ms;
+	int64_t	 idle_ms;
+};
+
+/* The outcome of a step that failed before or outside a transaction. */
+struct smtp_err {
+	int	 status;		/* DEL_STAT_DEFER, _BOUNCE */
+	int	 final;			/* do not try other hosts */
+	int	 hop;			/* the host failed */
+	char	 dsn[16];
+	struct buf why;
+	char	 relay[DNS_NAME_MAX + SMTP_HOST_MAX + 12];  /* or "" */
+};
+
+void	 smtp_err_set(struct smtp_err *, int, int, const char *,
+	    const char *, ...) __attribute__((format(printf, 5, 6)));
+int	 smtp_sess_open(const struct smtp_addr *, struct smtp_sess **,
+	    struct smtp_err *);
+int	 smtp_sess_rset(struct smtp_sess *);
+void	 smtp_sess_quit(struct smtp_sess *);
+void	 smtp_sess_free(struct smtp_sess *);
+void	 smtp_sess_lost(struct smtp_sess *, const char *,
+	    struct smtp_err *);
+int	 smtp_ehlo_features(const struct smtp_reply *, const char *,
+	    long *);
+struct smtp_sess *smtp_cache_take(const char *);
+void	 smtp_cache_put(struct smtp_sess *);
+long	 smtp_cache_tick(void);
+void	 smtp_cache_flush(void);
+
+/* proto.c: one mail transaction. */
+#define SMTP_R_TODO		0	/* no final result yet */
+#define SMTP_R_DONE		1
+
+struct smtp_msg {
+	const struct deliver_req *req;
+	struct deliver_result *res;
+	unsigned char *state;		/* SMTP_R_* per recipient */
+	unsigned char *accepted;	/* RCPT accepted, this transaction */
+	size_t	 todo;
+	int	 fd;			/* queue file */
+	int	 eightbit;		/* content has 8-bit bytes */
+	int	 utf8;			/* needs SMTPUTF8 */
+	int64_t	 conn_us;		/* session ready ("delays") */
+};
+
+int	 smtp_xfer(struct smtp_sess *, struct smtp_msg *);
+void	 smtp_rcpt_final(struct smtp_msg *, size_t,
+	    const struct smtp_sess *, int, const char *, const char *);
+void	 smtp_rcpt_soft(struct smtp_msg *, size_t, const char *,
+	    const struct smtp_err *);
+void	 smtp_msg_fail(struct smtp_msg *, const struct smtp_err *,
+	    const struct smtp_sess *);
+
+/* deliver.c: one delivery request. */
+void	 smtp_deliver(const struct deliver_req *, struct deliver_result *);
+
+#endif

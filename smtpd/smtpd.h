@@ -1,0 +1,220 @@
+/*
+ * NAME		smtpd.h - SMTP server private interface
+ * DESCRIPTION	struct smtpd_state is one SMTP session.  The protocol
+ *		engine (session.c, command.c, data.c) calls the access
+ *		checks (check.c) at each stage; a check returns SMTPD_CHECK_OK
+ *		or fills st->check_reply with a complete reply ("554 5.7.1
+ *		<x@y>: Relay access denied") and returns SMTPD_CHECK_REJECT
+ *		(or _DEFER for a 4xx that is a temporary condition, _DISCARD,
+ *		_HOLD: see below).
+ */
+#ifndef SMTPD_SMTPD_H
+#define SMTPD_SMTPD_H
+
+#include <stdint.h>
+
+#include "mail/cleanup_clnt.h"
+#include "mail/conf.h"
+#include "mail/submit.h"
+#include "util/argv.h"
+#include "util/buf.h"
+#include "util/stream.h"
+
+struct smtpd_cfg {
+	char	*smtpd_banner;
+	long	 smtpd_timeout;
+	int	 smtpd_recipient_limit;
+	int	 smtpd_hard_error_limit;
+	int	 smtpd_soft_error_limit;
+	int	 smtpd_junk_command_limit;
+	long	 smtpd_error_sleep_time;
+	int	 line_length_limit;
+	int	 disable_vrfy_command;
+	char	*smtpd_forbid_bare_newline;
+	int	 smtputf8_enable;
+	int	 smtpd_helo_required;
+	int	 strict_rfc821_envelopes;
+	char	*smtpd_discard_ehlo_keywords;
+	int	 smtpd_peername_lookup;
+	/* Restrictions (check.c). */
+	char	*smtpd_client_restrictions;
+	char	*smtpd_helo_restrictions;
+	char	*smtpd_sender_restrictions;
+	char	*smtpd_relay_restrictions;
+	char	*smtpd_recipient_restrictions;
+	char	*smtpd_data_restrictions;
+	char	*smtpd_end_of_data_restrictions;
+	int	 smtpd_delay_reject;
+	char	*mynetworks;
+	char	*mynetworks_style;
+	char	*relay_domains;
+	char	*local_recipient_maps;
+	int	 smtpd_reject_unlisted_recipient;
+	int	 smtpd_reject_unlisted_sender;
+	char	*unknown_local_recipient_reject_code;
+	char	*unknown_address_reject_code;
+	char	*unknown_client_reject_code;
+	char	*unknown_hostname_reject_code;
+	char	*unknown_helo_hostname_tld_reject_code;
+	char	*unknown_relay_recipient_reject_code;
+	char	*unverified_recipient_reject_code;
+	char	*non_fqdn_reject_code;
+	char	*invalid_hostname_reject_code;
+	char	*relay_domains_reject_code;
+	char	*access_map_reject_code;
+	char	*access_map_defer_code;
+	char	*reject_code;
+	char	*defer_code;
+	char	*maps_rbl_reject_code;
+	char	*default_rbl_reply;
+	long	 smtpd_policy_service_timeout;
+	long	 smtpd_policy_service_max_idle;
+	char	*smtpd_policy_service_default_action;
+	char	*parent_domain_matches_subdomains;
+	long	 smtpd_policy_service_request_limit;
+	/* More restriction parameters (check.c, policy.c). */
+	char	*smtpd_restriction_classes;
+	char	*smtpd_null_access_lookup_key;
+	char	*smtpd_policy_service_policy_context;
+	long	 smtpd_policy_service_max_ttl;
+	int	 smtpd_policy_service_try_limit;
+	long	 smtpd_policy_service_retry_delay;
+	char	*reject_tempfail_action;
+	char	*unknown_address_tempfail_action;
+	char	*unknown_helo_hostname_tempfail_action;
+	char	*multi_recipient_bounce_reject_code;
+	int	 show_user_unknown_table_name;
+	int	 smtpd_relay_before_recipient_restrictions;
+	long	 queue_minfree;
+	int	 soft_bounce;
+};
+
+extern struct smtpd_cfg smtpd_cfg;
+extern const struct param smtpd_params[];
+
+/* Where in the session a check runs (Postfix's names, for logs). */
+#define SMTPD_STAGE_CONNECT	"CONNECT"
+#define SMTPD_STAGE_HELO	"HELO"
+#define SMTPD_STAGE_MAIL	"MAIL"
+#define SMTPD_STAGE_RCPT	"RCPT"
+#define SMTPD_STAGE_DATA	"DATA"
+#define SMTPD_STAGE_EOD		"END-OF-MESSAGE"
+#define SMTPD_STAGE_VRFY	"VRFY"
+
+/* Check results. */
+#define SMTPD_CHECK_OK		0	/* go on */
+#define SMTPD_CHECK_REJECT	1	/* st->check_reply holds the reply */
+#define SMTPD_CHECK_DISCARD	2	/* accept, then throw away */
+
+#define SMTPD_ADDR_MAX		1024	/* longest address in a command */
+
+/* Name lookup status of client_name and reverse_name (check.c). */
+#define SMTPD_PEER_OK		0	/* found, or not known: see below */
+#define SMTPD_PEER_TEMP		4	/* lookup failed temporarily */
+#define SMTPD_PEER_PERM		5	/* no name, or it did not verify */
+
+/*
+ * The access checks' own session and transaction state; check.c owns it.
+ * The engine zeroes it with the session, and calls smtpd_check_reset()
+ * when a mail transaction ends (RSET, HELO, end of DATA, QUIT).
+ */
+struct smtpd_check_state {
+	int	 dip_client;		/* defer_if_permit raised by a stage */
+	int	 dip_helo;
+	int	 dip_sender;
+	char	 dip_reply[512];	/* the reply it will give */
+	char	 instance[64];		/* policy "instance" of a transaction */
+	char	 filter[256];		/* FILTER transport:nexthop, or "" */
+	char	 redirect[SMTPD_ADDR_MAX + 1];	/* REDIRECT address, or "" */
+	int	 rcpt_count;		/* recipients the checks have seen */
+};
+
+struct smtpd_state {
+	struct stream *s;
+	int	 standalone;		/* sendmail -bs */
+
+	/* Client. */
+	char	 client_addr[64];	/* text form of the IP address */
+	char	 client_port[8];
+	char	 client_name[256];	/* verified name, or "unknown" */
+	char	 reverse_name[256];	/* unverified PTR name, or "unknown" */
+	int	 client_family;		/* AF_INET, AF_INET6, AF_UNIX */
+	char	 namaddr[400];		/* "name[addr]" for logs */
+
+	/* Session. */
+	char	*helo_name;		/* NULL until HELO/EHLO */
+	int	 esmtp;
+	const char *protocol;		/* "SMTP", "ESMTP" */
+	int	 pipelining;		/* client used EHLO: may pipeline */
+	int	 error_count;
+	int	 junk_count;
+	int	 bare_lf;		/* DATA had a bare LF */
+	struct buf check_reply;		/* reply text of a failed check */
+	int	 delayed_reject;	/* smtpd_delay_reject kept one */
+	struct buf delayed_reply;
+
+	/* Per-command counters for the disconnect log line. */
+	int	 n_helo, n_ehlo, n_mail, n_rcpt, n_data, n_bdat, n_rset,
+		 n_noop, n_vrfy, n_quit, n_unknown, n_commands;
+	int	 ok_mail, ok_rcpt, ok_data, ok_bdat, ok_vrfy;
+	int	 n_errors_total;
+	const char *last_cmd;		/* for "lost connection after X" */
+	int	 connect_reject;	/* client refused at connect */
+
+	/* For the access checks (check.c); the engine fills them. */
+	int	 name_status;		/* SMTPD_PEER_* of client_name */
+	int	 reverse_name_status;	/* SMTPD_PEER_* of reverse_name */
+	char	 server_addr[64];	/* local end of the connection */
+	char	 server_port[8];
+	int	 ill_pipelining;	/* the engine saw illegal pipelining */
+	struct smtpd_check_state chk;
+
+	/* Transaction. */
+	char	*sender;		/* NULL: no MAIL yet; "" is <> */
+	long	 size_declared;		/* SIZE=, 0 if none */
+	int	 body_8bit;		/* BODY=8BITMIME */
+	int	 smtputf8;		/* SMTPUTF8 on MAIL */
+	int	 dsn_ret;		/* RET=, DSN_RET_* or 0 */
+	char	*dsn_envid;		/* ENVID=, decoded, or NULL */
+	char	*recipient;		/* the one being checked (RCPT) */
+	struct argv rcpts;		/* accepted recipients */
+	struct argv rcpt_params;	/* "notify\torcpt" per recipient */
+	int	 discard;		/* a check said DISCARD */
+	int	 hold;			/* a check said HOLD */
+	struct argv prepend;		/* headers checks asked to add */
+	char	 queue_id[40];
+	struct cleanup_clnt *cleanup;	/* daemon mode */
+	struct submit *sub;		/* stand-alone mode */
+	struct buf bdat_line;		/* BDAT: partial line between chunks */
+	int	 size_exceeded;
+	long	 msg_size;
+	int	 bdat_active;		/* inside a BDAT transfer */
+	int	 bdat_failed;
+};
+
+/* session.c */
+void	 smtpd_session(struct stream *, int);
+void	 smtpd_reply(struct smtpd_state *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 smtpd_flush(struct smtpd_state *);
+void	 smtpd_reset(struct smtpd_state *);
+int	 smtpd_input_pending(struct smtpd_state *);
+
+/* check.c: access restrictions (Postfix smtpd_*_restrictions). */
+void	 smtpd_check_init(void);
+int	 smtpd_check_client(struct smtpd_state *);
+int	 smtpd_check_helo(struct smtpd_state *, const char *);
+int	 smtpd_check_mail(struct smtpd_state *, const char *);
+int	 smtpd_check_rcpt(struct smtpd_state *, const char *);
+int	 smtpd_check_vrfy(struct smtpd_state *, const char *);
+int	 smtpd_check_data(struct smtpd_state *);
+int	 smtpd_check_eod(struct smtpd_state *);
+int	 smtpd_check_size(struct smtpd_state *, long);
+int	 smtpd_is_mynetworks(struct smtpd_state *);
+void	 smtpd_check_reset(struct smtpd_state *);
+
+/* mynetworks.c: the mynetworks default from mynetworks_style. */
+struct conf;
+void	 smtpd_mynetworks_default(struct conf *);
+
+#endif
