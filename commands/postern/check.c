@@ -82,6 +82,43 @@ check_setgid(const char *name)
 	return r;
 }
 
+/*
+ * check_jail_etc - chrooted daemons read etc/ in the queue directory
+ * (the resolver's resolv.conf, hosts, services, localtime), as with
+ * Postfix.  Copy each file from /etc when the copy is missing or older;
+ * a newer copy (one the postmaster or a test wrote) is left alone.
+ */
+static void
+check_jail_etc(void)
+{
+	static const char *const files[] = {"resolv.conf", "hosts",
+	    "services", "localtime", "host.conf", "nsswitch.conf", NULL};
+	struct buf text = BUF_INIT;
+	struct stat src, dst;
+	int i;
+
+	if (mkdir("etc", 0755) < 0 && errno != EEXIST) {
+		log_warn("create %s/etc: %m", mail_cfg.queue_directory);
+		return;
+	}
+	for (i = 0; files[i]; i++) {
+		char *from = xasprintf("/etc/%s", files[i]);
+		char *to = xasprintf("etc/%s", files[i]);
+
+		if (stat(from, &src) == 0 && S_ISREG(src.st_mode) &&
+		    (stat(to, &dst) < 0 || dst.st_mtime < src.st_mtime)) {
+			if (file_read(from, &text, 1024 * 1024) < 0 ||
+			    file_replace(to, text.p ? text.p : "", text.len,
+			    0644) < 0)
+				log_warn("copy %s to %s/%s: %m", from,
+				    mail_cfg.queue_directory, to);
+		}
+		free(from);
+		free(to);
+	}
+	buf_free(&text);
+}
+
 /* postern_check - the whole check; 0 ok, -1 problems */
 int
 postern_check(int set_perms)
@@ -165,6 +202,7 @@ postern_check(int set_perms)
 		if (check_dir(q->name, q->mode, u, g) < 0)
 			r = -1;
 	}
+	check_jail_etc();
 	if (set_perms && (check_setgid("postdrop") < 0 ||
 	    check_setgid("postqueue") < 0))
 		r = -1;
