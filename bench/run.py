@@ -3,6 +3,7 @@
 
   make bench                      all benchmarks
   bench/run.py --only local       one benchmark
+  bench/run.py --only relay       SMTP in, SMTP out (needs smtpd, smtp)
   bench/run.py --messages 500     smaller run
 
 local: messages/s from sendmail injection to Maildir (N messages of SIZE
@@ -10,6 +11,16 @@ bytes, injected by C concurrent sendmail processes, to one local user's
 Maildir in mail_spool_directory).  The clock runs from the first
 injection until the last message file is in the Maildir.  Both MTAs get
 the same configuration shape, the same user and the same injector.
+
+relay: messages/s through SMTP in and SMTP out.  Postfix's smtp-source
+sends N messages of SIZE bytes (--relay-messages, --size), one per
+connection, over S concurrent sessions (--relay-sessions 10,50) to the
+MTA's smtpd on 127.0.0.1:PORT; the MTA relays everything (relayhost =
+[127.0.0.1]:SINKPORT) to a Postfix smtp-sink of its own.  The clock runs
+from smtp-source's start until the sink has counted every message; CPU
+is that of the MTA's master and all its workers.  Postern's side needs
+build/libexec/smtpd and smtp; its master.cf lines and extra main.cf
+parameters can be changed (--postern-master-line, --postern-param).
 
 Everything runs on loopback in temporary directories; nothing asks the
 machine's resolver (myhostname is set, no DNS lookups are configured).
@@ -29,6 +40,8 @@ import time
 REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
 BUILD = os.environ.get("POSTERN_BUILD", os.path.join(REPO, "build"))
 BENCH_USER = "pbench"
+# smtp-sink / smtp-source wrappers shared with the integration tests.
+sys.path.insert(0, os.path.join(REPO, "tests", "integration"))
 
 
 def sh(cmd, check=True, **kw):
@@ -95,6 +108,31 @@ def session_cpu(master_pid):
     return total / tck
 
 
+def master_cf(base, extra):
+    """base master.cf text without its "smtp inet" service (no port 25),
+    with the services in extra (text) replacing any of the same name and
+    type.  Continuation lines go with their service."""
+    def key(line):
+        w = line.split()
+        if not line.strip() or line[0].isspace() or line.startswith("#") \
+                or len(w) < 2:
+            return None
+        return (w[0], w[1])
+    drop = {("smtp", "inet")} | {key(l) for l in extra.splitlines(True)}
+    out, skipping = [], False
+    for line in base.splitlines(True):
+        k = key(line)
+        if k is not None:
+            skipping = k in drop
+        elif line.strip() and line[0].isspace():
+            pass                        # continuation: as its service
+        else:
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "".join(out) + extra
+
+
 class MTA:
     name = "?"
 
@@ -120,7 +158,7 @@ class MTA:
 class Postern(MTA):
     name = "postern"
 
-    def setup(self):
+    def setup(self, main_extra="", master_extra=""):
         etc = os.path.join(self.root, "etc")
         os.makedirs(etc)
         with open(os.path.join(etc, "main.cf"), "w") as f:
@@ -136,10 +174,11 @@ mail_spool_directory = {r}/Maildir/
 alias_maps =
 alias_database =
 maillog_file = {r}/maillog
-""".format(r=self.root, b=BUILD))
-        with open(os.path.join(REPO, "conf", "master.cf")) as src, \
-                open(os.path.join(etc, "master.cf"), "w") as dst:
-            dst.write(src.read())
+""".format(r=self.root, b=BUILD) + main_extra)
+        with open(os.path.join(REPO, "conf", "master.cf")) as src:
+            base = src.read()
+        with open(os.path.join(etc, "master.cf"), "w") as dst:
+            dst.write(master_cf(base, master_extra))
         self.etc = etc
         sh([os.path.join(BUILD, "bin", "postern"), "-c", etc, "start"])
 
@@ -160,7 +199,7 @@ maillog_file = {r}/maillog
 class Postfix(MTA):
     name = "postfix"
 
-    def setup(self):
+    def setup(self, main_extra="", master_extra=""):
         etc = os.path.join(self.root, "etc")
         os.makedirs(etc)
         os.makedirs(os.path.join(self.root, "queue"))
@@ -181,11 +220,11 @@ maillog_file = {r}/maillog
 maillog_file_prefixes = /tmp, /var
 smtputf8_enable = no
 biff = no
-""".format(r=self.root))
+""".format(r=self.root) + main_extra)
         with open("/etc/postfix/master.cf") as src:
-            lines = [l for l in src if not l.startswith("smtp      inet")]
+            base = src.read()
         with open(os.path.join(etc, "master.cf"), "w") as dst:
-            dst.write("".join(lines))
+            dst.write(master_cf(base, master_extra))
         self.etc = etc
         self.made_default = False
         if self.as_user is not None:
@@ -309,6 +348,130 @@ def bench_local(mta_cls, n, size, conc, as_user=False):
             shutil.rmtree(root, ignore_errors=True)
 
 
+RELAY_SENDER = "bench@source.bench.example"
+RELAY_RCPT = "sink@relay.bench.example"
+# The same relay configuration for both MTAs.  No DNS: the relayhost is a
+# bracketed address, clients are not looked up, all names are given.
+RELAY_MAIN_CF = """mynetworks = 127.0.0.0/8
+relayhost = [127.0.0.1]:{sink}
+smtpd_peername_lookup = no
+"""
+POSTERN_RELAY_MASTER_CF = ["127.0.0.1:{port} inet n - y - - smtpd",
+                           "smtp unix - - y - - smtp"]
+POSTFIX_RELAY_MASTER_CF = ["127.0.0.1:{port} inet n - y - - smtpd"]
+
+
+def relay_once(mta, sink, port, n, size, sessions):
+    """smtp-source -> mta:port -> sink; returns the measurement."""
+    from fixtures import smtp_source_cmd
+    base = sink.messages
+    cmd = smtp_source_cmd("127.0.0.1", port, messages=n, sessions=sessions,
+                          size=size, sender=RELAY_SENDER, rcpt=RELAY_RCPT,
+                          helo="source.bench.example")
+    cpu0 = session_cpu(mta.master_pid())
+    ru0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.time()
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    t_inj = time.time() - t0
+    if r.returncode != 0:
+        raise RuntimeError("%s: smtp-source failed: %s%s"
+                           % (mta.name, r.stdout, r.stderr[-500:]))
+    ru1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    deadline = time.time() + max(600, n / 5)
+    last, last_t = sink.messages, time.time()
+    while sink.messages < base + n:
+        now = time.time()
+        if sink.messages != last:
+            last, last_t = sink.messages, now
+        if now > deadline or now - last_t > 120:
+            raise RuntimeError("%s: the sink has %d of %d messages\n%s"
+                               % (mta.name, sink.messages - base, n,
+                                  tail(os.path.join(mta.root, "maillog"))))
+        time.sleep(0.005)
+    elapsed = time.time() - t0
+    cpu = session_cpu(mta.master_pid()) - cpu0
+    src_cpu = (ru1.ru_utime + ru1.ru_stime) - (ru0.ru_utime + ru0.ru_stime)
+    return {"mta": mta.name, "messages": n, "sessions": sessions,
+            "seconds": elapsed, "rate": n / elapsed,
+            "inject_seconds": t_inj,
+            "daemon_cpu_ms_per_msg": 1000 * cpu / n,
+            "inject_cpu_ms_per_msg": 1000 * src_cpu / n}
+
+
+def tail(path, n=20):
+    try:
+        with open(path, errors="replace") as f:
+            return "".join(f.readlines()[-n:])
+    except OSError:
+        return "(no %s)" % path
+
+
+def bench_relay(mta_cls, n, size, session_list, master_lines=None,
+                params=()):
+    """Run the relay benchmark for each session count; one MTA instance
+    and one sink for all of them."""
+    from fixtures import PostfixSmtpSink, free_port
+    root = tempfile.mkdtemp(prefix="bench-relay-%s-" % mta_cls.name)
+    os.chmod(root, 0o755)
+    setgid_postern_tools()
+    mta = mta_cls(root)
+    sink = PostfixSmtpSink(hostname="sink.bench.example", backlog=1024)
+    results = []
+    try:
+        sink.start()
+        port = free_port("127.0.0.1")
+        lines = master_lines or (POSTERN_RELAY_MASTER_CF
+                                 if mta_cls is Postern
+                                 else POSTFIX_RELAY_MASTER_CF)
+        main = RELAY_MAIN_CF.format(sink=sink.port) + "".join(
+            "%s\n" % p for p in params)
+        mta.setup(main_extra=main, master_extra="".join(
+            l.format(port=port) + "\n" for l in lines))
+        wait_port("127.0.0.1", port, 30)
+        # Warm up: start the daemons, fill caches.
+        relay_once(mta, sink, port, 20, size, 2)
+        for sessions in session_list:
+            results.append(relay_once(mta, sink, port, n, size, sessions))
+        return results
+    finally:
+        mta.stop()
+        sink.stop()
+        if os.environ.get("BENCH_KEEP"):
+            print("kept", root)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+
+
+def wait_port(host, port, timeout):
+    import socket
+    deadline = time.time() + timeout
+    while True:
+        try:
+            socket.create_connection((host, port), 1).close()
+            return
+        except OSError:
+            if time.time() > deadline:
+                sys.exit("bench: nothing listens on %s:%d" % (host, port))
+            time.sleep(0.05)
+
+
+def report_relay(title, results):
+    print("\n== %s" % title)
+    by = {}
+    for r in results:
+        by.setdefault(r["sessions"], []).append(r)
+        print("%-8s %3d sessions %6d msgs %7.2f s %8.1f msg/s  daemons "
+              "%.2f ms CPU/msg, smtp-source %.2f ms CPU/msg"
+              % (r["mta"], r["sessions"], r["messages"], r["seconds"],
+                 r["rate"], r["daemon_cpu_ms_per_msg"],
+                 r["inject_cpu_ms_per_msg"]))
+    for sessions, rs in sorted(by.items()):
+        rates = {r["mta"]: r["rate"] for r in rs}
+        if "postern" in rates and "postfix" in rates:
+            print("ratio postern/postfix at %d sessions: %.2fx"
+                  % (sessions, rates["postern"] / rates["postfix"]))
+
+
 def report(title, results):
     print("\n== %s" % title)
     for r in results:
@@ -323,11 +486,23 @@ def report(title, results):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="local")
+    ap.add_argument("--only", default="local,relay",
+                    help="comma-separated: local, relay")
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--no-postfix", action="store_true")
+    ap.add_argument("--no-postern", action="store_true",
+                    help="run Postfix alone (to try the harness)")
+    ap.add_argument("--relay-messages", type=int, default=10000)
+    ap.add_argument("--relay-sessions", default="10,50",
+                    help="comma-separated concurrent smtp-source sessions")
+    ap.add_argument("--postern-master-line", action="append",
+                    help="relay: a master.cf line for Postern instead of "
+                    "the defaults (repeat; {port} is smtpd's port): %s"
+                    % " / ".join(POSTERN_RELAY_MASTER_CF))
+    ap.add_argument("--postern-param", action="append", default=[],
+                    help="relay: 'name = value' added to Postern's main.cf")
     ap.add_argument("--as-user", action="store_true",
                     help="inject as an ordinary user (through postdrop)")
     a = ap.parse_args()
@@ -336,9 +511,14 @@ def main():
     have_postfix = (not a.no_postfix and os.path.exists("/usr/sbin/postfix")
                     and os.path.exists("/etc/postfix/master.cf"))
     which = a.only.split(",")
+    unknown = set(which) - {"local", "relay"}
+    if unknown:
+        sys.exit("bench: unknown benchmark(s): %s" % ", ".join(unknown))
     if "local" in which:
-        res = [bench_local(Postern, a.messages, a.size, a.concurrency,
-                           a.as_user)]
+        res = []
+        if not a.no_postern:
+            res.append(bench_local(Postern, a.messages, a.size,
+                                   a.concurrency, a.as_user))
         if have_postfix:
             res.append(bench_local(Postfix, a.messages, a.size,
                                    a.concurrency, a.as_user))
@@ -347,6 +527,30 @@ def main():
                                              a.concurrency,
                                              BENCH_USER if a.as_user
                                              else "root"), res)
+
+    if "relay" in which:
+        sessions = [int(x) for x in a.relay_sessions.split(",")]
+        have_tools = all(os.path.exists("/usr/sbin/" + t)
+                         for t in ("smtp-source", "smtp-sink"))
+        if not have_tools:
+            sys.exit("bench: relay needs smtp-source and smtp-sink "
+                     "(package postfix)")
+        res = []
+        missing = [d for d in ("smtpd", "smtp") if not os.path.exists(
+            os.path.join(BUILD, "libexec", d))]
+        if a.no_postern:
+            pass
+        elif missing:
+            print("bench: relay: Postern has no %s yet in %s/libexec; "
+                  "Postfix only" % (" or ".join(missing), BUILD))
+        else:
+            res += bench_relay(Postern, a.relay_messages, a.size, sessions,
+                               a.postern_master_line, a.postern_param)
+        if have_postfix:
+            res += bench_relay(Postfix, a.relay_messages, a.size, sessions)
+        report_relay("relay: smtp-source -> smtpd -> smtp -> smtp-sink, "
+                     "%d x %d bytes, one message per connection"
+                     % (a.relay_messages, a.size), res)
 
 
 if __name__ == "__main__":

@@ -242,6 +242,19 @@ class Instance:
 
     # -- configuration -------------------------------------------------
     def write_config(self):
+        # Chrooted daemons read queue/etc/resolv.conf.  Unless a test's
+        # DNS fixture wrote one, point them at an address where no DNS
+        # server runs, so no test asks the machine's resolver anything;
+        # postern check never replaces a copy newer than /etc's.
+        jail_etc = os.path.join(self.queue, "etc")
+        resolv = os.path.join(jail_etc, "resolv.conf")
+        if not os.path.exists(resolv):
+            os.makedirs(jail_etc, exist_ok=True)
+            with open(resolv, "w") as f:
+                f.write("nameserver 127.53.255.254\n"
+                        "options attempts:1 timeout:1\n")
+            future = time.time() + 10 * 365 * 86400
+            os.utime(resolv, (future, future))
         with open(os.path.join(self.etc, "main.cf"), "w") as f:
             for k, v in self.params.items():
                 f.write("%s = %s\n" % (k, v))
@@ -414,3 +427,9 @@ def instance(mail_accounts):
         shutil.rmtree(root, ignore_errors=True)
         assert not warnings, "panics in the log:\n" + "\n".join(warnings)
         assert not reports, "sanitizer reports:\n" + "\n".join(reports)
+
+
+# Servers and clients for SMTP tests (DNS, SMTP/LMTP sinks, policy server,
+# smtp-sink/smtp-source, a second loopback address): see fixtures.py.
+from fixtures import (dns, policy_server, policy_servers,  # noqa: E402,F401
+                      second_loopback, sink, sinks, smtp_sink)
