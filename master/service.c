@@ -300,11 +300,12 @@ service_destroy(struct service *s)
 
 	event_timer_cancel(service_wakeup, s);
 	event_timer_cancel(service_unthrottle, s);
+	/* Workers learn first, then the sockets go. */
+	service_retire_procs(s, 1);
 	for (i = 0; i < s->nlisten; i++) {
 		event_fd_del(s->listen_fd[i]);
 		close(s->listen_fd[i]);
 	}
-	service_retire_procs(s, 1);
 	/* Keep reading status so old workers never block; then close. */
 	event_fd_del(s->status_fd[0]);
 	close(s->status_fd[0]);
@@ -630,6 +631,13 @@ service_stop_all(void)
 {
 	struct service *s;
 
+	/*
+	 * First tell every worker that we stop, then close the sockets:
+	 * qmgr must know the mail system stops before it finds a delivery
+	 * agent's socket gone, or it would defer mail for nothing.
+	 */
+	for (s = services; s; s = s->next)
+		service_retire_procs(s, 0);
 	while ((s = services) != NULL) {
 		services = s->next;
 		service_destroy(s);
