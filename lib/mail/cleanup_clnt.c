@@ -58,14 +58,26 @@ struct cleanup_clnt *
 cleanup_open(const struct cleanup_req *req, int *status, struct buf *why)
 {
 	struct cleanup_clnt *c;
-	struct stream *s;
 	struct buf f = BUF_INIT;
 	size_t i;
+	int fd;
 
 	*status = CLEANUP_STAT_WRITE;
-	if ((s = ipc_connect("public/cleanup", CLEANUP_PROTO,
-	    (int)mail_cfg.ipc_timeout, why)) == NULL)
+	if ((fd = sock_unix_connect("public/cleanup",
+	    (int)mail_cfg.ipc_timeout)) < 0) {
+		buf_printf(why, "connect to public/cleanup: %s",
+		    strerror(errno));
 		return NULL;
+	}
+	c = xcalloc(1, sizeof(*c));
+	c->s = stream_open(fd, (int)mail_cfg.ipc_timeout);
+	buf_init(&c->recs);
+	buf_init(&c->in);
+	/*
+	 * The request goes out at once, without waiting for the server's
+	 * hello: one round trip instead of two.  The server reads it after
+	 * it has sent the hello.
+	 */
 	ipc_begin(&f);
 	ipc_put_str(&f, "source", req->source);
 	ipc_put_int(&f, "flags", req->flags);
@@ -76,18 +88,18 @@ cleanup_open(const struct cleanup_req *req, int *status, struct buf *why)
 	for (i = 0; req->attrs && i < req->attrs->n; i++)
 		ipc_put_str(&f, "attr", req->attrs->v[i]);
 	ipc_end(&f);
-	c = xcalloc(1, sizeof(*c));
-	c->s = s;
-	buf_init(&c->recs);
-	buf_init(&c->in);
-	if (ipc_send(s, &f) < 0) {
+	if (ipc_send(c->s, &f) < 0) {
 		buf_sets(why, "lost connection to cleanup service");
 		buf_free(&f);
 		cleanup_abort(c);
 		return NULL;
 	}
 	buf_free(&f);
-	*status = cleanup_reply(s, c->queue_id, why);
+	if (ipc_expect_hello(c->s, CLEANUP_PROTO, why) < 0) {
+		cleanup_abort(c);
+		return NULL;
+	}
+	*status = cleanup_reply(c->s, c->queue_id, why);
 	if (*status != CLEANUP_STAT_OK) {
 		cleanup_abort(c);
 		return NULL;

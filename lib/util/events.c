@@ -97,6 +97,15 @@ event_fd(int fd, int mask, event_fd_fn fn, void *ctx)
 		event_fd_del(fd);
 		return;
 	}
+	if (ev_fds[fd].mask == mask) {
+		/* Same interest: no system call, just new callback data. */
+		if (ev_fds[fd].fn != fn || ev_fds[fd].ctx != ctx) {
+			ev_fds[fd].fn = fn;
+			ev_fds[fd].ctx = ctx;
+			ev_fds[fd].gen++;
+		}
+		return;
+	}
 	op = ev_fds[fd].mask ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
 	memset(&ee, 0, sizeof(ee));
 	ee.events = ((mask & EV_READ) ? EPOLLIN : 0) |

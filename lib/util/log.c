@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -30,6 +31,7 @@ static char log_host[256] = "localhost";
 static int log_targets = LOG_TO_STDERR;
 static int log_fd = -1;
 static int log_syslog_open;
+static int log_syslog_tried;
 static void (*log_fatal_hook)(void);
 static int log_in_fatal;
 
@@ -94,7 +96,18 @@ log_open_file(const char *path)
 void
 log_open_syslog(const char *facility_unused)
 {
+	struct stat st;
+
 	(void)facility_unused;
+	log_syslog_tried = 1;
+	/*
+	 * Without a syslog daemon the C library would try (and fail) to
+	 * connect again for every line: use syslog only if it listens.
+	 */
+	if (stat(_PATH_LOG, &st) < 0 || !S_ISSOCK(st.st_mode)) {
+		log_targets &= ~LOG_TO_SYSLOG;
+		return;
+	}
 	openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
 	log_syslog_open = 1;
 	log_targets |= LOG_TO_SYSLOG;
@@ -137,13 +150,13 @@ log_vmsg(int sev, const char *fmt, va_list ap)
 	(void)vsnprintf(text + n, sizeof(text) - n, fmt, ap);
 	log_sanitize(text);
 
-	if (log_targets & LOG_TO_SYSLOG) {
-		if (!log_syslog_open) {
-			openlog(log_prog, LOG_PID | LOG_NDELAY, LOG_MAIL);
-			log_syslog_open = 1;
-		}
-		syslog(prio[sev], "%s", text);
+	if ((log_targets & LOG_TO_SYSLOG) && !log_syslog_open &&
+	    !log_syslog_tried) {
+		log_syslog_tried = 1;
+		log_open_syslog(NULL);
 	}
+	if ((log_targets & LOG_TO_SYSLOG) && log_syslog_open)
+		syslog(prio[sev], "%s", text);
 	if ((log_targets & LOG_TO_FILE) && log_fd >= 0) {
 		time_t now = time(NULL);
 		struct tm tm;
