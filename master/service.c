@@ -542,7 +542,14 @@ service_reap(void)
 					s->crash_window_start = now;
 					s->crashes = 0;
 				}
-				if (p->use == 0)
+				/*
+				 * A program that dies on its own before it
+				 * served anything is broken.  SIGKILL comes
+				 * from outside (an operator, the OOM
+				 * killer): no sign of a broken program.
+				 */
+				if (p->use == 0 && !(WIFSIGNALED(status) &&
+				    WTERMSIG(status) == SIGKILL))
 					service_throttle(s,
 					    "bad command startup");
 				else if (++s->crashes >=

@@ -299,7 +299,7 @@ smtp_try_dest(struct smtp_ctx *ctx, const struct smtp_dest *d)
 		buf_free(&e.why);
 		return;
 	}
-	for (i = 0; i < n && msg->todo > 0; i++) {
+	for (i = 0; i < n && msg->todo > 0 && !msg->abandoned; i++) {
 		if (!ctx->fallback && smtp_cfg.mx_session_limit > 0 &&
 		    ctx->sessions >= smtp_cfg.mx_session_limit)
 			break;
@@ -386,7 +386,8 @@ smtp_fallback(struct smtp_ctx *ctx)
 		return;
 	relays = argv_split(smtp_cfg.fallback_relay, SEPARATORS);
 	ctx->fallback = 1;
-	for (i = 0; i < relays->n && ctx->msg->todo > 0; i++) {
+	for (i = 0; i < relays->n && ctx->msg->todo > 0 &&
+	    !ctx->msg->abandoned; i++) {
 		buf_reset(&why);
 		if (smtp_dest_parse(relays->v[i], smtp_cfg.lmtp, smtp_cfg.port,
 		    &d, &why) < 0) {
@@ -455,7 +456,7 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 	}
 	if (msg.todo > 0)
 		smtp_try_dest(&ctx, &dest);
-	if (msg.todo > 0)
+	if (msg.todo > 0 && !msg.abandoned)
 		smtp_fallback(&ctx);
 
 done:

@@ -399,6 +399,17 @@ smtp_body(struct smtp_tx *tx)
 		smtp_err_set(&tx->err, DEL_STAT_DEFER, 0, "4.3.0", "error "
 		    "reading queue file %s", tx->msg->req->queue_id);
 		result = -2;
+	} else if (deliver_client_gone(tx->msg->req)) {
+		/*
+		 * Without the dot the server discards the message.  With it,
+		 * nobody would record the delivery and the next queue
+		 * manager would send the message again.
+		 */
+		smtp_err_set(&tx->err, DEL_STAT_DEFER, 0, "4.3.0", "queue "
+		    "manager went away: delivery abandoned before the end "
+		    "of data");
+		tx->msg->abandoned = 1;
+		result = -2;
 	} else {
 		stream_write(s, ".\r\n", 3);
 		if (stream_flush(s) < 0)

@@ -181,6 +181,7 @@ struct smtp_msg {
 	int	 eightbit;		/* content has 8-bit bytes */
 	int	 utf8;			/* needs SMTPUTF8 */
 	int64_t	 conn_us;		/* session ready ("delays") */
+	int	 abandoned;		/* qmgr went away: try no more */
 };
 
 int	 smtp_xfer(struct smtp_sess *, struct smtp_msg *);

@@ -9,6 +9,7 @@
  *		and sane numbers; a queue ID must be valid before it becomes a
  *		path.
  */
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,6 +117,7 @@ deliver_req_decode(const char *body, size_t len, struct deliver_req *r,
 	size_t i;
 
 	memset(r, 0, sizeof(*r));
+	r->client_fd = -1;
 	argv_init(&rcpt);
 	argv_init(&orcpt);
 	argv_init(&notify);
@@ -201,8 +203,32 @@ deliver_req_read(struct stream *s, struct deliver_req *r, struct buf *why)
 		return -1;
 	}
 	rc = deliver_req_decode(f.p, f.len, r, why);
+	if (rc == 0)
+		r->client_fd = s->fd;
 	buf_free(&f);
 	return rc;
+}
+
+/*
+ * deliver_client_gone - has the requester (qmgr) hung up?  A delivery
+ * agent asks just before the point of no return (the final dot of SMTP
+ * DATA, say): a requester that is gone cannot record the delivery, so
+ * the message would be delivered again by its successor.  Abandoning it
+ * there keeps a killed qmgr from causing duplicates.
+ */
+int
+deliver_client_gone(const struct deliver_req *r)
+{
+	struct pollfd pfd;
+
+	if (r->client_fd < 0)
+		return 0;
+	pfd.fd = r->client_fd;
+	pfd.events = POLLRDHUP;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) <= 0)
+		return 0;
+	return (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR)) != 0;
 }
 
 /* deliver_results_new - one result per recipient, all "deferred" */

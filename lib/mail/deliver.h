@@ -48,6 +48,7 @@ struct deliver_req {
 	int64_t	 start_us;		/* agent received it (local) */
 	struct deliver_rcpt *rcpts;
 	size_t	 nrcpt;
+	int	 client_fd;		/* the requester's socket, or -1 */
 };
 
 struct deliver_result {
@@ -74,6 +75,7 @@ int	 deliver_req_decode(const char *, size_t, struct deliver_req *,
 void	 deliver_req_free(struct deliver_req *);
 int	 deliver_req_read(struct stream *, struct deliver_req *,
 	    struct buf *);
+int	 deliver_client_gone(const struct deliver_req *);
 
 struct deliver_result *deliver_results_new(size_t);
 void	 deliver_results_free(struct deliver_result *, size_t);

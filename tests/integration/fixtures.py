@@ -598,6 +598,7 @@ class Transaction:
     reply      the final reply (SMTP); replies: {rcpt: reply} (LMTP, and
                for SMTP every rcpt gets the one reply)
     accepted   recipients whose final reply was 2xx
+    when       time.monotonic() when the data was complete
     """
 
     def __init__(self, conn, peer, helo, helo_verb):
@@ -616,6 +617,7 @@ class Transaction:
         self.reply = None
         self.replies = {}
         self.accepted = []
+        self.when = None
 
     @property
     def message(self):
@@ -1235,6 +1237,7 @@ class SmtpSink:
             self.commands.append(Command(conn, line, pipelined))
 
     def _add_transaction(self, tx):
+        tx.when = time.monotonic()
         with self._lock:
             self.transactions.append(tx)
             if tx.accepted:
