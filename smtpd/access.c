@@ -15,16 +15,21 @@
  *		given to pattern tables (regexp:, pcre:, cidr:, tcp:).  The
  *		first key found decides, even if it says DUNNO.
  *
- *		Answers (case does not matter): OK or all digits, DUNNO,
- *		REJECT [text], DEFER [text], DEFER_IF_REJECT [text],
+ *		Answers (case does not matter): OK, RELAY or all digits,
+ *		DUNNO, REJECT [text], DEFER [text], DEFER_IF_REJECT [text],
  *		DEFER_IF_PERMIT [text], 4NN text, 5NN text (421 and 521 make
- *		the engine disconnect), HOLD [text], DISCARD [text], FILTER
+ *		the engine disconnect; a text may start with a status code
+ *		such as 5.7.9), HOLD [text], DISCARD [text], FILTER
  *		transport:nexthop, REDIRECT address, PREPEND header, WARN
  *		text, INFO text, or restrictions (names and restriction
- *		classes) evaluated in place.
+ *		classes) evaluated in place.  The message actions (HOLD,
+ *		DISCARD, FILTER, REDIRECT, PREPEND) are skipped with a
+ *		warning outside a mail transaction (client and HELO
+ *		restrictions with smtpd_delay_reject = no).
  * SECURITY	Table answers are bounded (CK_REPLY_MAX) and parsed strictly;
  *		a malformed answer is a configuration error (451 4.3.5).
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +84,23 @@ ck_valid_header(const char *h)
 }
 
 /*
+ * ck_in_transaction - actions that belong to a message (HOLD, DISCARD,
+ * FILTER, REDIRECT, PREPEND) need one: with smtpd_delay_reject = no the
+ * client and HELO restrictions run before MAIL FROM, outside any
+ * transaction, and skip them with a warning, as Postfix does.
+ */
+static int
+ck_in_transaction(struct ck_ctx *c, const char *table, const char *action)
+{
+	if (c->st->sender != NULL)
+		return 1;
+	log_warn("access table %s: with smtpd_delay_reject=no, action %s is "
+	    "always skipped in %s or %s restrictions", table, action,
+	    CK_CLASS_CLIENT, CK_CLASS_HELO);
+	return 0;
+}
+
+/*
  * ck_table_result - carry out an access table (or policy server) answer
  * for the thing called name of the given class.  table names the source
  * in warnings.
@@ -90,7 +112,7 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 	struct smtpd_state *st = c->st;
 	char buf[CK_REPLY_MAX + 1];
 	const char *text;
-	char why[CK_REPLY_MAX + 128];
+	char why[CK_REPLY_MAX + 128], dsn[16];
 	size_t len;
 
 	len = strlen(value);
@@ -102,30 +124,41 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 	strlcpy_trunc(buf, value, sizeof(buf));
 	value = str_trim(buf);
 
-	if (ck_alldigits(value) || ck_word(value, "OK"))
+	/* OK, RELAY (Postfix takes it too) or a number: accept. */
+	if (ck_alldigits(value) || ck_word(value, "OK") ||
+	    ck_word(value, "RELAY"))
 		return CK_OK;
 	if (ck_word(value, "DUNNO"))
 		return CK_DUNNO;
-	if ((text = ck_word(value, "REJECT")) != NULL)
+	/* The texts below may start with a status code of their own. */
+	if ((text = ck_word(value, "REJECT")) != NULL) {
+		text = ck_dsn_split(text, "5.7.1", dsn, sizeof(dsn));
 		return ck_reject(c, class, ck_code(smtpd_cfg.
-		    access_map_reject_code, 554), "5.7.1",
+		    access_map_reject_code, 554), dsn,
 		    "<%s>: %s rejected: %s", name, class, *text ? text :
 		    "Access denied");
-	if ((text = ck_word(value, "DEFER")) != NULL)
+	}
+	if ((text = ck_word(value, "DEFER")) != NULL) {
+		text = ck_dsn_split(text, "4.7.1", dsn, sizeof(dsn));
 		return ck_reject(c, class, ck_code(smtpd_cfg.
-		    access_map_defer_code, 450), "4.7.1",
+		    access_map_defer_code, 450), dsn,
 		    "<%s>: %s rejected: %s", name, class, *text ? text :
 		    "Access denied");
-	if ((text = ck_word(value, "DEFER_IF_REJECT")) != NULL)
+	}
+	if ((text = ck_word(value, "DEFER_IF_REJECT")) != NULL) {
+		text = ck_dsn_split(text, "4.7.1", dsn, sizeof(dsn));
 		return ck_defer_if(c, &c->dir, ck_code(smtpd_cfg.
-		    access_map_defer_code, 450), "4.7.1",
+		    access_map_defer_code, 450), dsn,
 		    "<%s>: %s rejected: %s", name, class, *text ? text :
 		    "Service unavailable");
-	if ((text = ck_word(value, "DEFER_IF_PERMIT")) != NULL)
+	}
+	if ((text = ck_word(value, "DEFER_IF_PERMIT")) != NULL) {
+		text = ck_dsn_split(text, "4.7.1", dsn, sizeof(dsn));
 		return ck_defer_if_permit(c, 1, class, ck_code(smtpd_cfg.
-		    access_map_defer_code, 450), "4.7.1",
+		    access_map_defer_code, 450), dsn,
 		    "<%s>: %s rejected: %s", name, class, *text ? text :
 		    "Service unavailable");
+	}
 	if ((text = ck_word(value, "WARN")) != NULL) {
 		ck_log(c, "warn", text);
 		return CK_DUNNO;
@@ -135,6 +168,12 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 		return CK_DUNNO;
 	}
 	if ((text = ck_word(value, "HOLD")) != NULL) {
+		/*
+		 * Once per transaction, as Postfix: with smtpd_delay_reject
+		 * the client, HELO and sender lists run again at each RCPT.
+		 */
+		if (st->hold || !ck_in_transaction(c, table, "HOLD"))
+			return CK_DUNNO;
 		snprintf(why, sizeof(why), "<%s>: %s %s", name, class,
 		    *text ? text : "triggers HOLD action");
 		ck_log(c, "hold", why);
@@ -142,6 +181,8 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 		return CK_DUNNO;
 	}
 	if ((text = ck_word(value, "DISCARD")) != NULL) {
+		if (!ck_in_transaction(c, table, "DISCARD"))
+			return CK_DUNNO;
 		snprintf(why, sizeof(why), "<%s>: %s %s", name, class,
 		    *text ? text : "triggers DISCARD action");
 		ck_log(c, "discard", why);
@@ -159,6 +200,8 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 			    key, text);
 			return ck_server_error(c, why);
 		}
+		if (!ck_in_transaction(c, table, "FILTER"))
+			return CK_DUNNO;
 		strlcpy_trunc(st->chk.filter, text, sizeof(st->chk.filter));
 		snprintf(why, sizeof(why), "<%s>: %s triggers FILTER %s", name,
 		    class, text);
@@ -172,6 +215,8 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 			    "for %s: \"%s\"", table, key, text);
 			return ck_server_error(c, why);
 		}
+		if (!ck_in_transaction(c, table, "REDIRECT"))
+			return CK_DUNNO;
 		strlcpy_trunc(st->chk.redirect, text,
 		    sizeof(st->chk.redirect));
 		snprintf(why, sizeof(why), "<%s>: %s triggers REDIRECT %s",
@@ -185,6 +230,8 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 			    "for %s: \"%s\"", table, key, text);
 			return ck_server_error(c, why);
 		}
+		if (!ck_in_transaction(c, table, "PREPEND"))
+			return CK_DUNNO;
 		if (strcmp(c->where, "END-OF-MESSAGE") == 0 ||
 		    strcmp(c->where, "BDAT") == 0) {
 			log_warn("%s: PREPEND for %s is ignored after the "
@@ -205,8 +252,6 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 	    (value[3] == 0 || isspace((unsigned char)value[3]))) {
 		int code = (value[0] - '0') * 100 + (value[1] - '0') * 10 +
 		    (value[2] - '0');
-		char dsn[16] = "";
-		size_t n;
 
 		if (code < 400 || code > 599) {
 			snprintf(why, sizeof(why), "%s: numerical code %d in "
@@ -217,22 +262,10 @@ ck_table_result(struct ck_ctx *c, const char *table, const char *value,
 		text = value + 3;
 		while (isspace((unsigned char)*text))
 			text++;
-		/* An enhanced status code of the same class is kept. */
-		n = strcspn(text, " ");
-		if (n >= 5 && n < sizeof(dsn) && text[0] == value[0] &&
-		    text[1] == '.') {
-			memcpy(dsn, text, n);
-			dsn[n] = 0;
-			if (strspn(dsn, "0123456789.") == n) {
-				text += n;
-				while (isspace((unsigned char)*text))
-					text++;
-			} else {
-				dsn[0] = 0;
-			}
-		}
-		return ck_reject(c, class, code, dsn[0] ? dsn :
-		    code / 100 == 4 ? "4.7.1" : "5.7.1",
+		/* An enhanced status code is kept (its class follows code). */
+		text = ck_dsn_split(text, code / 100 == 4 ? "4.7.1" : "5.7.1",
+		    dsn, sizeof(dsn));
+		return ck_reject(c, class, code, dsn,
 		    "<%s>: %s rejected: %s", name, class, *text ? text :
 		    "Access denied");
 	}
@@ -301,6 +334,7 @@ ck_domain_lookups(struct ck_ctx *c, struct maps *maps, const char *table,
     int *found)
 {
 	char folded[300];
+	unsigned char a[16];
 	const char *dot;
 	size_t len;
 	int status;
@@ -314,7 +348,9 @@ ck_domain_lookups(struct ck_ctx *c, struct maps *maps, const char *table,
 	    class);
 	if (*found || c->fatal)
 		return status;
-	if (folded[0] == '[')
+	/* No parent domains of an address literal or a bare address. */
+	if (folded[0] == '[' || inet_pton(AF_INET, folded, a) == 1 ||
+	    inet_pton(AF_INET6, folded, a) == 1)
 		return CK_DUNNO;
 	for (dot = strchr(folded + 1, '.'); dot && dot[1];
 	    dot = strchr(dot + 1, '.')) {

@@ -25,7 +25,9 @@
  *		If neither the relay nor the recipient list can ever refuse
  *		relaying, every RCPT is answered "451 4.3.5 Server
  *		configuration problem": an outside client can never relay
- *		because of a mistake.
+ *		because of a mistake.  As in Postfix, "RCPT TO:<postmaster>"
+ *		(no domain) passes every check, and once a DISCARD action
+ *		matched no further restriction is evaluated for the message.
  *
  *		Every rejection is logged as Postfix does ("NOQUEUE: reject:
  *		RCPT from name[addr]: 554 5.7.1 <r@d>: Relay access denied;
@@ -56,10 +58,13 @@
  *		queue_minfree (0), message_size_limit.
  * DIAGNOSTICS	"reject:", "reject_warning:", "hold:", "discard:",
  *		"filter:", "redirect:", "warn:", "info:" lines as Postfix
- *		writes them; warnings for configuration errors.
+ *		writes them; warnings for configuration errors; "table X has
+ *		changed -- restarting" when a table was rebuilt (the process
+ *		ends after the session).
  * SEE ALSO	access.c, policy.c, dnscheck.c, mynetworks.c,
  *		doc/smtpd-access.md
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -72,6 +77,7 @@
 #include "mail/addr.h"
 #include "mail/conf.h"
 #include "mail/mail_conf.h"
+#include "server/server.h"
 #include "util/htable.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -760,25 +766,64 @@ ck_dsn_fix(char *dsn, int code, const char *class)
 	snprintf(dsn + 2, 12, "%d.%d", subject, detail);
 }
 
-/* ck_valid_dsn - is s a "D.DDD.DDD" status code (4 or 5 class)? */
+/* ck_dsn_number - 1-3 digits without a leading zero; their count or 0 */
 static size_t
-ck_valid_dsn(const char *s)
+ck_dsn_number(const char *s)
 {
-	size_t n = 0, k;
+	size_t k;
 
-	if ((s[0] != '4' && s[0] != '5') || s[1] != '.')
+	for (k = 0; k < 4 && isdigit((unsigned char)s[k]); k++)
+		;
+	if (k == 0 || k > 3 || (s[0] == '0' && k > 1))
+		return 0;
+	return k;
+}
+
+/*
+ * ck_dsn_len - the length of an RFC 3463 status code at the start of s
+ * ("5.7.1", class 2, 4 or 5, as Postfix's dsn_valid()) followed by white
+ * space or the end, or 0.
+ */
+size_t
+ck_dsn_len(const char *s)
+{
+	size_t n, k;
+
+	if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] != '.')
 		return 0;
 	n = 2;
-	for (k = 0; isdigit((unsigned char)s[n]) && k < 3; k++)
-		n++;
-	if (k == 0 || s[n] != '.')
+	if ((k = ck_dsn_number(s + n)) == 0 || s[n + k] != '.')
 		return 0;
-	n++;
-	for (k = 0; isdigit((unsigned char)s[n]) && k < 3; k++)
-		n++;
-	if (k == 0 || (s[n] != 0 && s[n] != ' '))
+	n += k + 1;
+	if ((k = ck_dsn_number(s + n)) == 0)
+		return 0;
+	n += k;
+	if (s[n] != 0 && !isspace((unsigned char)s[n]))
 		return 0;
 	return n;
+}
+
+/*
+ * ck_dsn_split - an access table or DNS list text may start with its own
+ * status code ("REJECT 5.7.9 go away"): copy it to dsn (or def when there
+ * is none) and return the text after it.  The reply code's class digit
+ * wins later (ck_dsn_fix), as in Postfix.
+ */
+const char *
+ck_dsn_split(const char *text, const char *def, char *dsn, size_t dsnlen)
+{
+	size_t n = ck_dsn_len(text);
+
+	if (n == 0 || n >= dsnlen) {
+		strlcpy_trunc(dsn, def, dsnlen);
+		return text;
+	}
+	memcpy(dsn, text, n);
+	dsn[n] = 0;
+	text += n;
+	while (isspace((unsigned char)*text))
+		text++;
+	return text;
 }
 
 static void ck_vformat(char *, size_t, int, const char *, const char *,
@@ -796,7 +841,7 @@ ck_vformat(char *out, size_t outlen, int code, const char *dsn,
 	for (i = 0; text[i]; i++)
 		if (text[i] == '\r' || text[i] == '\n')
 			text[i] = ' ';
-	if (!ck_valid_dsn(dsn))
+	if (ck_dsn_len(dsn) == 0 || ck_dsn_len(dsn) >= sizeof(d))
 		dsn = code / 100 == 4 ? "4.7.1" : "5.7.1";
 	strlcpy_trunc(d, dsn, sizeof(d));
 	ck_dsn_fix(d, code, class);
@@ -931,6 +976,22 @@ ck_resolve(struct ck_ctx *c, const char *addr, struct resolve_reply *rr)
 			 RESOLVE_CLASS_VIRTUAL)
 
 /*
+ * ck_routed_local - does the local part of a resolved address hold a
+ * routing operator ("user@elsewhere@relay.example", "user%elsewhere@...",
+ * "elsewhere!user@...")?  Postfix's resolver flags these for non-final
+ * destinations whatever swap_bangpath and percent_hack say, because the
+ * next hop may honour them.
+ */
+static int
+ck_routed_local(const char *addr)
+{
+	const char *at = strrchr(addr, '@');
+	size_t n = at ? (size_t)(at - addr) : strlen(addr);
+
+	return strcspn(addr, "@!%") < n;
+}
+
+/*
  * ck_auth_dest - is mail to rcpt for a destination this server may
  * accept from anyone: a final destination, or a domain in relay_domains,
  * and no sender-specified routing?  1 yes, 0 no, -1 failed (the reply is
@@ -947,6 +1008,10 @@ ck_auth_dest(struct ck_ctx *c, const char *rcpt)
 	if (ck_resolve(c, rcpt, &rr) < 0) {
 		r = -1;
 	} else if (rr.flags & RESOLVE_FLAG_ROUTED) {
+		r = 0;
+	} else if (!(rr.flags & CK_FINAL_CLASS) &&
+	    ck_routed_local(buf_str(&rr.recipient))) {
+		/* XXX trivial-rewrite should set RESOLVE_FLAG_ROUTED here. */
 		r = 0;
 	} else if (rr.flags & CK_FINAL_CLASS) {
 		r = 1;
@@ -1140,6 +1205,29 @@ ck_non_fqdn_addr(struct ck_ctx *c, const char *addr, const char *class)
 	return CK_DUNNO;
 }
 
+/*
+ * ck_invalid_hostaddr - reject a malformed address literal ("[1.2.3.4]",
+ * "[IPv6:...]") given as a HELO name; Postfix's words and 501.
+ */
+int
+ck_invalid_hostaddr(struct ck_ctx *c, const char *helo, const char *class)
+{
+	if (!ck_valid_hostliteral(helo))
+		return ck_reject(c, class, code_bad_name, "5.5.2",
+		    "<%s>: %s rejected: invalid ip address", helo, class);
+	return CK_DUNNO;
+}
+
+/* ck_is_hostaddr - a bare IPv4 or IPv6 address (no brackets)? */
+static int
+ck_is_hostaddr(const char *name)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, name, a) == 1 ||
+	    inet_pton(AF_INET6, name, a) == 1;
+}
+
 /* ck_non_fqdn_helo - reject a HELO name that is not an FQDN */
 static int
 ck_non_fqdn_helo(struct ck_ctx *c, const char *helo)
@@ -1147,7 +1235,7 @@ ck_non_fqdn_helo(struct ck_ctx *c, const char *helo)
 	char test[300];
 
 	if (helo[0] == '[')
-		return CK_DUNNO;
+		return ck_invalid_hostaddr(c, helo, CK_CLASS_HELO);
 	ck_trim_dot(helo, test, sizeof(test));
 	if (!ck_valid_hostname(test) || !strchr(test, '.'))
 		return ck_reject(c, CK_CLASS_HELO, code_non_fqdn, "4.5.2",
@@ -1162,15 +1250,11 @@ ck_invalid_helo(struct ck_ctx *c, const char *helo)
 {
 	char test[300];
 
-	if (helo[0] == '[') {
-		if (!ck_valid_hostliteral(helo))
-			return ck_reject(c, CK_CLASS_HELO, code_bad_name,
-			    "4.5.2", "<%s>: %s rejected: Invalid ip address",
-			    helo, CK_CLASS_HELO);
-		return CK_DUNNO;
-	}
+	if (helo[0] == '[')
+		return ck_invalid_hostaddr(c, helo, CK_CLASS_HELO);
 	ck_trim_dot(helo, test, sizeof(test));
-	if (!ck_valid_hostname(test))
+	/* A bare address passes, as in Postfix (backwards compatibility). */
+	if (!ck_valid_hostname(test) && !ck_is_hostaddr(test))
 		return ck_reject(c, CK_CLASS_HELO, code_bad_name, "4.5.2",
 		    "<%s>: %s rejected: Invalid name", helo, CK_CLASS_HELO);
 	return CK_DUNNO;
@@ -1215,7 +1299,12 @@ ck_unauth_pipelining(struct ck_ctx *c, const char *name, const char *class)
 	struct smtpd_state *st = c->st;
 	int bad = st->ill_pipelining;
 
-	if (!bad && st->s && !st->standalone && smtpd_input_pending(st) > 0)
+	/*
+	 * A BDAT chunk follows its command at once (RFC 3030): that data
+	 * pending is not a command sent ahead of time.
+	 */
+	if (!bad && st->s && !st->standalone && !(st->last_cmd &&
+	    strcmp(st->last_cmd, "BDAT") == 0) && smtpd_input_pending(st) > 0)
 		bad = !st->pipelining || strcmp(c->where, "CONNECT") == 0 ||
 		    strcmp(c->where, "DATA") == 0 ||
 		    strcmp(c->where, "HELO") == 0 ||
@@ -1263,8 +1352,9 @@ ck_one(struct ck_ctx *c, const struct ck_item *it, const char *name,
 	case OP_WARN_IF_REJECT:
 		return CK_DUNNO;	/* handled by ck_generic() */
 	case OP_PERMIT_MYNETWORKS:
+		/* Postfix names the subject of the list, as for tables. */
 		if ((r = ck_mynetworks(c)) < 0)
-			return ck_temp_failure(c, st->namaddr);
+			return ck_temp_failure(c, name);
 		return r ? CK_OK : CK_DUNNO;
 	case OP_NEVER:
 		return CK_DUNNO;
@@ -1325,8 +1415,20 @@ ck_one(struct ck_ctx *c, const struct ck_item *it, const char *name,
 		return ck_access_client(c, it->maps, it->arg, st->client_name,
 		    st->client_addr, st->namaddr, CK_CLASS_CLIENT);
 	case OP_CHECK_REVERSE:
-		return ck_access_client(c, it->maps, it->arg, st->reverse_name,
-		    st->client_addr, st->namaddr, CK_CLASS_REVERSE);
+		r = ck_access_client(c, it->maps, it->arg, st->reverse_name,
+		    st->client_addr, st->reverse_name, CK_CLASS_REVERSE);
+		/*
+		 * Anyone can choose the PTR name of their own address: it
+		 * may refuse, never permit (Postfix's forbid_allowlist).
+		 */
+		if (r == CK_OK && !st->discard) {
+			log_warn("restriction %s returns OK for %s",
+			    it->name, st->reverse_name);
+			log_warn("this is not allowed for security reasons");
+			return ck_server_error(c, "use DUNNO instead of OK if "
+			    "you want to make an exception");
+		}
+		return r;
 	case OP_CHECK_HELO:
 		if (helo == NULL)
 			return CK_DUNNO;
@@ -1368,7 +1470,7 @@ ck_one(struct ck_ctx *c, const struct ck_item *it, const char *name,
 			return CK_DUNNO;
 		if (ck_rcpt_count(st) + (strcmp(c->where, "RCPT") == 0 ? 1 :
 		    0) > 1)
-			return ck_reject(c, class, code_mul_rcpt, "5.5.0",
+			return ck_reject(c, class, code_mul_rcpt, "5.5.3",
 			    "<%s>: %s rejected: Multi-recipient bounce", name,
 			    class);
 		return CK_DUNNO;
@@ -1407,7 +1509,8 @@ ck_generic(struct ck_ctx *c, const struct ck_list *l, const char *name,
 		return ck_server_error(c, why);
 	}
 	c->depth++;
-	for (i = 0; i < l->n && !c->fatal; i++) {
+	/* Once the message is to be discarded, nothing else matters. */
+	for (i = 0; i < l->n && !c->fatal && !c->st->discard; i++) {
 		if (l->v[i].op == OP_WARN_IF_REJECT) {
 			if (c->warn == 0)
 				c->warn = c->depth;
@@ -1579,6 +1682,9 @@ ck_rcpt(struct smtpd_state *st, const char *rcpt, const char *where)
 	const struct ck_list *lists[2];
 	int status = CK_DUNNO, discard = st->discard, n;
 
+	/* RFC 5321 4.5.1: "postmaster" without a domain is always taken. */
+	if (strcasecmp(rcpt, "postmaster") == 0)
+		return SMTPD_CHECK_OK;
 	st->recipient = (char *)rcpt;
 	if (smtpd_cfg.smtpd_delay_reject &&
 	    ((status = ck_client_stage(st, where)) == CK_REJECT ||
@@ -1706,15 +1812,51 @@ smtpd_check_size(struct smtpd_state *st, long size)
 }
 
 /*
+ * ck_tables_changed - the name of an access table (or a table of
+ * local_recipient_maps) that postmap or an editor replaced since smtpd
+ * opened it, or NULL.  Tables stay open in the jail, so this is how a
+ * long-lived process learns about the change.
+ */
+static const char *
+ck_tables_changed(void)
+{
+	struct hnode **list, **h;
+	const char *name = NULL;
+
+	if (ck_local_rcpt_maps && maps_changed(ck_local_rcpt_maps))
+		return maps_title(ck_local_rcpt_maps);
+	if (ck_maps_cache == NULL)
+		return NULL;
+	list = htable_list(ck_maps_cache);
+	for (h = list; *h && name == NULL; h++)
+		if ((*h)->value && maps_changed((*h)->value))
+			name = (*h)->key;	/* owned by the cache */
+	free(list);
+	return name;
+}
+
+/*
  * smtpd_check_reset - a mail transaction ended: forget what belonged to
  * it (sender-stage deferral, policy instance, FILTER and REDIRECT).
+ * When a table changed on disk, ask the skeleton to end this process
+ * after the session, so that the next one reads the new table (as
+ * Postfix's daemons do).
  */
 void
 smtpd_check_reset(struct smtpd_state *st)
 {
+	static int restarting;
+	const char *changed;
+
 	st->chk.dip_sender = 0;
 	st->chk.instance[0] = 0;
 	st->chk.filter[0] = 0;
 	st->chk.redirect[0] = 0;
 	st->chk.rcpt_count = 0;
+	if (!restarting && ck_initialized && !st->standalone &&
+	    (changed = ck_tables_changed()) != NULL) {
+		log_info("table %s has changed -- restarting", changed);
+		restarting = 1;
+		srv_request_exit();
+	}
 }

@@ -75,6 +75,9 @@ struct maps *ck_maps(const char *, const char *);
 int	 ck_resolve(struct ck_ctx *, const char *, struct resolve_reply *);
 void	 ck_reply_name(const char *, char *, size_t);
 void	 ck_dsn_fix(char *, int, const char *);
+size_t	 ck_dsn_len(const char *);
+const char *ck_dsn_split(const char *, const char *, char *, size_t);
+int	 ck_invalid_hostaddr(struct ck_ctx *, const char *, const char *);
 void	 ck_done(void);
 
 /* Address resolution (trivial-rewrite); tests replace it. */

@@ -175,7 +175,7 @@ ck_unknown_helo(struct ck_ctx *c, const char *helo, const char *name,
 	int s;
 
 	if (helo[0] == '[')
-		return CK_DUNNO;
+		return ck_invalid_hostaddr(c, helo, class);
 	strlcpy_trunc(test, helo, sizeof(test));
 	len = strlen(test);
 	if (len > 1 && test[len - 1] == '.')
@@ -546,22 +546,12 @@ ck_rbl(struct ck_ctx *c, int kind, const char *spec)
 	    isdigit((unsigned char)rest[2]) && rest[3] == ' ') {
 		int n = (rest[0] - '0') * 100 + (rest[1] - '0') * 10 +
 		    (rest[2] - '0');
-		char dsn[16] = "";
-		size_t k;
+		char dsn[16];
 
-		rest += 4;
-		k = strcspn(rest, " ");
-		if (k >= 5 && k < sizeof(dsn) &&
-		    rest[0] == (char)('0' + n / 100) && rest[1] == '.' &&
-		    strspn(rest, "0123456789.") >= k) {
-			memcpy(dsn, rest, k);
-			dsn[k] = 0;
-			rest += k;
-			while (*rest == ' ')
-				rest++;
-		}
-		status = ck_reject(c, class, n, dsn[0] ? dsn : n / 100 == 4 ?
-		    "4.7.1" : "5.7.1", "%s", rest);
+		rest = ck_dsn_split(rest + 4, n / 100 == 4 ? "4.7.1" :
+		    "5.7.1", dsn, sizeof(dsn));
+		status = ck_reject(c, class, n, dsn, "%s", *rest ? rest :
+		    "Service unavailable");
 	} else {
 		log_warn("default_rbl_reply: expansion \"%s\" does not start "
 		    "with a 4xx or 5xx code", buf_str(&reply));

@@ -396,7 +396,30 @@ static const struct rcpt_case rcpt_cases[] = {
 	    "command rejected: Invalid name" },
 	{ "", "reject_invalid_helo_hostname", "", DEF, "", OUT, "[300.1.1.1]",
 	    "s@r.example", "alice@example.com", "501 5.5.2 <[300.1.1.1]>: "
-	    "Helo command rejected: Invalid ip address" },
+	    "Helo command rejected: invalid ip address" },
+	{ "", "reject_non_fqdn_helo_hostname", "", DEF, "", OUT,
+	    "[300.1.1.1]", "s@r.example", "alice@example.com",
+	    "501 5.5.2 <[300.1.1.1]>: Helo command rejected: invalid ip "
+	    "address" },
+	{ "", "reject_unknown_helo_hostname", "", DEF, "", OUT, "[1.2.3]",
+	    "s@r.example", "alice@example.com", "501 5.5.2 <[1.2.3]>: Helo "
+	    "command rejected: invalid ip address" },
+	{ "", "reject_invalid_helo_hostname", "", DEF, "", OUT, "192.0.2.1",
+	    "s@r.example", "alice@example.com", "" },
+	{ "", "reject_invalid_helo_hostname", "", DEF, "", OUT, "2001:db8::1",
+	    "s@r.example", "alice@example.com", "" },
+	{ "", "reject_invalid_helo_hostname", "", DEF, "", OUT, "24383590",
+	    "s@r.example", "alice@example.com", "501 5.5.2 <24383590>: Helo "
+	    "command rejected: Invalid name" },
+	/* A bare address has no parent domains. */
+	{ "", "check_helo_access inline:{ 2.1=REJECT }", "", DEF, "", OUT,
+	    "192.0.2.1", "s@r.example", "alice@example.com", "" },
+	/* RFC 5321: bare "postmaster" passes every restriction. */
+	{ "reject", "", "", DEF, "reject_non_fqdn_recipient, reject", OUT,
+	    "c.example", "s@r.example", "postmaster", "" },
+	{ "", "", "", DEF, "reject", OUT, "c.example", "s@r.example",
+	    "postmaster@remote.example", "454 4.7.1 "
+	    "<postmaster@remote.example>: Relay access denied" },
 	{ "", "reject_invalid_helo_hostname", "", DEF, "", OUT, "[192.0.2.9]",
 	    "s@r.example", "alice@example.com", "" },
 	{ "", "reject_non_fqdn_helo_hostname", "", DEF, "", OUT, "localhost",
@@ -475,6 +498,24 @@ static const struct rcpt_case rcpt_cases[] = {
 	{ "reject_unknown_reverse_client_hostname", "", "", DEF, "",
 	    "192.0.2.9", "mail.example.net", "c.example", "s@r.example",
 	    "alice@example.com", "" },
+	/* The unverified name is the subject; it may never permit. */
+	{ "check_reverse_client_hostname_access inline:{ "
+	    "{example.net=REJECT forged} }", "", "", DEF, "", "192.0.2.9",
+	    "mail.example.net", "c.example", "s@r.example",
+	    "alice@example.com", "554 5.7.1 <mail.example.net>: Unverified "
+	    "Client host rejected: forged" },
+	{ "check_reverse_client_hostname_access inline:{ example.net=OK }",
+	    "", "", DEF, "", "192.0.2.9", "mail.example.net", "c.example",
+	    "s@r.example", "x@remote.example",
+	    "451 4.3.5 Server configuration error" },
+	{ "check_reverse_client_hostname_access inline:{ 192.0.2=DUNNO }, "
+	    "reject", "", "", DEF, "", OUT, "c.example", "s@r.example",
+	    "alice@example.com", "554 5.7.1 <unknown[192.0.2.9]>: Client "
+	    "host rejected: Access denied" },
+	/* DISCARD: nothing after it can refuse. */
+	{ "check_client_access inline:{ 192.0.2.9=DISCARD }, reject", "", "",
+	    DEF, "reject", OUT, "c.example", "s@r.example",
+	    "x@remote.example", "" },
 	/* Access actions. */
 	{ "", "", "", DEF, "check_recipient_access inline:{ "
 	    "{bob@example.com=450 4.2.1 mailbox full} }", OUT, "c.example",
@@ -514,6 +555,35 @@ static const struct rcpt_case rcpt_cases[] = {
 	{ "", "", "", DEF, "check_recipient_access inline:{ "
 	    "bob@example.com=12345 }, reject", OUT, "c.example",
 	    "joe@x.example", "bob@example.com", "" },
+	{ "", "", "", DEF, "check_recipient_access inline:{ "
+	    "bob@example.com=RELAY }, reject", OUT, "c.example",
+	    "joe@x.example", "bob@example.com", "" },
+	/* A text may start with its own status code. */
+	{ "", "", "", DEF, "check_recipient_access inline:{ "
+	    "{bob@example.com=REJECT 5.7.9 go away} }", OUT, "c.example",
+	    "s@r.example", "bob@example.com", "554 5.7.9 <bob@example.com>: "
+	    "Recipient address rejected: go away" },
+	{ "", "", "", DEF, "check_recipient_access inline:{ "
+	    "{bob@example.com=DEFER 4.2.2 over quota} }", OUT, "c.example",
+	    "s@r.example", "bob@example.com", "450 4.2.2 <bob@example.com>: "
+	    "Recipient address rejected: over quota" },
+	{ "", "", "", DEF, "check_recipient_access inline:{ "
+	    "{bob@example.com=DEFER_IF_PERMIT 4.7.5 grey} }", OUT,
+	    "c.example", "s@r.example", "bob@example.com", "450 4.7.5 "
+	    "<bob@example.com>: Recipient address rejected: grey" },
+	{ "", "", "", DEF, "check_recipient_access inline:{ "
+	    "{bob@example.com=550 4.2.0 class follows the code} }", OUT,
+	    "c.example", "s@r.example", "bob@example.com", "550 5.2.0 "
+	    "<bob@example.com>: Recipient address rejected: class follows "
+	    "the code" },
+	{ "", "", "", DEF, "check_recipient_access inline:{ "
+	    "{bob@example.com=REJECT 5.01.1 not a code} }", OUT, "c.example",
+	    "s@r.example", "bob@example.com", "554 5.7.1 <bob@example.com>: "
+	    "Recipient address rejected: 5.01.1 not a code" },
+	{ "", "", "check_sender_access inline:{ {s@r.example=REJECT 5.1.1 "
+	    "gone} }", DEF, "", OUT, "c.example", "s@r.example",
+	    "alice@example.com", "554 5.1.7 <s@r.example>: Sender address "
+	    "rejected: gone" },
 	/* defer_if_permit and defer_if_reject restrictions. */
 	{ "", "", "", DEF, "defer_if_permit, permit", OUT, "c.example",
 	    "s@r.example", "alice@example.com",
@@ -794,6 +864,31 @@ test_delay_reject_no(void **state)
 	    "<unknown[192.0.2.9]>: Client host rejected: defer_if_permit "
 	    "requested");
 	st_free(&st);
+
+	/*
+	 * Message actions need a transaction: at connect they are skipped
+	 * with a warning (and DISCARD does not permit).
+	 */
+	cfg_defaults();
+	setup_conf();
+	smtpd_cfg.smtpd_delay_reject = 0;
+	smtpd_cfg.smtpd_client_restrictions = "check_client_access "
+	    "inline:{ 192.0.2.9=DISCARD, 192.0.2.8=HOLD }, reject";
+	smtpd_check_init();
+	st_init(&st, "192.0.2.9", "unknown");
+	st.last_cmd = "CONNECT";
+	log_clear();
+	assert_int_equal(smtpd_check_client(&st), SMTPD_CHECK_REJECT);
+	assert_false(st.discard);
+	assert_true(log_has("warning: access table inline:{ 192.0.2.9=DISCARD, "
+	    "192.0.2.8=HOLD }: with smtpd_delay_reject=no, action DISCARD is "
+	    "always skipped in Client host or Helo command restrictions"));
+	st_free(&st);
+	st_init(&st, "192.0.2.8", "unknown");
+	st.last_cmd = "CONNECT";
+	assert_int_equal(smtpd_check_client(&st), SMTPD_CHECK_REJECT);
+	assert_false(st.hold);
+	st_free(&st);
 	ck_done();
 }
 
@@ -1014,10 +1109,10 @@ test_data_stage(void **state)
 	argv_add(&st.rcpts, "bob@example.com");
 	log_clear();
 	assert_int_equal(smtpd_check_data(&st), SMTPD_CHECK_REJECT);
-	assert_string_equal(buf_str(&st.check_reply), "550 5.5.0 <DATA>: "
+	assert_string_equal(buf_str(&st.check_reply), "550 5.5.3 <DATA>: "
 	    "Data command rejected: Multi-recipient bounce");
 	assert_true(log_has("NOQUEUE: reject: DATA from unknown[192.0.2.9]: "
-	    "550 5.5.0 <DATA>: Data command rejected: Multi-recipient "
+	    "550 5.5.3 <DATA>: Data command rejected: Multi-recipient "
 	    "bounce; from=<> proto=ESMTP\n"));
 	st.ill_pipelining = 1;
 	assert_int_equal(smtpd_check_data(&st), SMTPD_CHECK_REJECT);
@@ -1139,6 +1234,48 @@ test_dsn_fix(void **state)
 }
 
 static void
+test_dsn_split(void **state)
+{
+	static const struct {
+		const char *in, *dsn, *rest;
+	} cases[] = {
+		{ "5.7.1 go away", "5.7.1", "go away" },
+		{ "4.2.2", "4.2.2", "" },
+		{ "2.0.0  ok", "2.0.0", "ok" },
+		{ "5.123.999 three digits", "5.123.999", "three digits" },
+		{ "5.1234.1 four digits", "5.0.0", "5.1234.1 four digits" },
+		{ "5.1.1234 x", "5.0.0", "5.1.1234 x" },
+		{ "5.01.1 x", "5.0.0", "5.01.1 x" },
+		{ "5.1.01 x", "5.0.0", "5.1.01 x" },
+		{ "5.0.0 zero", "5.0.0", "zero" },
+		{ "3.1.1 x", "5.0.0", "3.1.1 x" },
+		{ "5.1.1x", "5.0.0", "5.1.1x" },
+		{ "5.1 x", "5.0.0", "5.1 x" },
+		{ "5..1 x", "5.0.0", "5..1 x" },
+		{ "", "5.0.0", "" },
+		{ "text only", "5.0.0", "text only" },
+	};
+	char d[16];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		const char *rest = ck_dsn_split(cases[i].in, "5.0.0", d,
+		    sizeof(d));
+
+		assert_string_equal(d, cases[i].dsn);
+		assert_string_equal(rest, cases[i].rest);
+	}
+	/* A code that does not fit the buffer is not taken. */
+	assert_string_equal(ck_dsn_split("5.123.123 x", "4.7.1", d, 9),
+	    "5.123.123 x");
+	assert_string_equal(d, "4.7.1");
+	assert_int_equal(ck_dsn_len("5.7.1"), 5);
+	assert_int_equal(ck_dsn_len("5.7.1\tx"), 5);
+	assert_int_equal(ck_dsn_len("5.7."), 0);
+}
+
+static void
 test_mynetworks_default(void **state)
 {
 	struct buf out = BUF_INIT;
@@ -1220,6 +1357,7 @@ main(void)
 		cmocka_unit_test(test_parser),
 		cmocka_unit_test(test_rbl_helpers),
 		cmocka_unit_test(test_dsn_fix),
+		cmocka_unit_test(test_dsn_split),
 		cmocka_unit_test(test_mynetworks_default),
 	};
 
