@@ -40,7 +40,7 @@ static const char *const cleanup_attr_ok[] = {
 	"client_name", "client_address", "client_port",
 	"reverse_client_name", "helo_name", "protocol", "sasl_method",
 	"sasl_username", "sasl_sender", "encoding", "smtputf8", "filter",
-	NULL,
+	"discard", NULL,
 };
 
 /* cleanup_open_file - create (or take over) the queue file */
@@ -228,6 +228,17 @@ cleanup_attr(struct cleanup_state *st, const char *p, size_t len)
 	if (cleanup_attr_ok[i] == NULL) {
 		log_warn("%s: ignoring unknown attribute %.*s from %s client",
 		    st->id, (int)(nlen > 64 ? 64 : nlen), p, st->source);
+		return;
+	}
+	if (nlen == 7 && memcmp(p, "discard", 7) == 0) {
+		/*
+		 * The client decided to drop the message (an access DISCARD
+		 * action): it is accepted and never queued.  Not stored.
+		 */
+		st->discard = 1;
+		log_info("%s: discard: %.*s", st->id[0] ? st->id : "NOQUEUE",
+		    (int)(len - nlen - 1 > 200 ? 200 : len - nlen - 1),
+		    eq + 1);
 		return;
 	}
 	if (nlen == 9 && memcmp(p, "full_name", 9) == 0) {

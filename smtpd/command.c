@@ -532,13 +532,12 @@ out:
 struct smtpd_cmd {
 	const char *name;
 	int	 junk;		/* counts against smtpd_junk_command_limit */
-	int	 before_helo;	/* allowed when refused at connect */
 };
 
 static const struct smtpd_cmd smtpd_cmds[] = {
-	{"HELO", 0, 1}, {"EHLO", 0, 1}, {"MAIL", 0, 0}, {"RCPT", 0, 0},
-	{"DATA", 0, 0}, {"BDAT", 0, 0}, {"RSET", 1, 1}, {"NOOP", 1, 1},
-	{"QUIT", 0, 1}, {"VRFY", 1, 0}, {"HELP", 1, 1}, {NULL, 0, 0},
+	{"HELO", 0}, {"EHLO", 0}, {"MAIL", 0}, {"RCPT", 0}, {"DATA", 0},
+	{"BDAT", 0}, {"RSET", 1}, {"NOOP", 1}, {"QUIT", 0}, {"VRFY", 1},
+	{"HELP", 1}, {NULL, 0},
 };
 
 /*
@@ -570,11 +569,11 @@ smtpd_command(struct smtpd_state *st, char *line)
 		if (smtpd_error(st) < 0)
 			return -1;
 	}
-	if (st->connect_reject && !c->before_helo) {
+	if (st->connect_reject && strcmp(c->name, "QUIT") != 0) {
 		st->last_cmd = c->name;
-		buf_set(&st->check_reply, st->delayed_reply.p,
-		    st->delayed_reply.len);
-		return smtpd_check_failed(st);
+		smtpd_reply(st, "503 5.7.0 Error: access denied for %s",
+		    st->namaddr);
+		return smtpd_error(st);
 	}
 	if (st->bdat_active && strcasecmp(c->name, "BDAT") != 0 &&
 	    strcasecmp(c->name, "QUIT") != 0 &&

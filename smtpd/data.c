@@ -281,8 +281,26 @@ smtpd_finish(struct smtpd_state *st)
 	if (st->discard) {
 		log_info("%s: discard: END-OF-MESSAGE from %s",
 		    st->queue_id[0] ? st->queue_id : "NOQUEUE", st->namaddr);
+		if (st->cleanup) {
+			/* cleanup drops it: no queue file, no warning. */
+			struct buf a = BUF_INIT;
+
+			buf_printf(&a, "discard=END-OF-MESSAGE from %s",
+			    st->namaddr);
+			smtpd_rec(st, REC_XTRA, "", 0);
+			smtpd_rec(st, REC_ATTR, a.p, a.len);
+			smtpd_rec(st, REC_END, "", 0);
+			(void)cleanup_finish(st->cleanup, &reason);
+			st->cleanup = NULL;
+			buf_free(&a);
+		}
 		smtpd_reply(st, "250 2.0.0 Ok: queued as %s", st->queue_id[0] ?
 		    st->queue_id : "NOQUEUE");
+		if (st->bdat_active)
+			st->ok_bdat++;
+		else
+			st->ok_data++;
+		buf_free(&reason);
 		smtpd_reset(st);
 		return 0;
 	}

@@ -289,7 +289,6 @@ smtpd_session(struct stream *s, int standalone)
 	st.protocol = "SMTP";
 	st.last_cmd = "CONNECT";
 	buf_init(&st.check_reply);
-	buf_init(&st.delayed_reply);
 	argv_init(&st.rcpts);
 	argv_init(&st.rcpt_params);
 	argv_init(&st.prepend);
@@ -298,14 +297,19 @@ smtpd_session(struct stream *s, int standalone)
 
 	if (!smtpd_cfg.smtpd_delay_reject &&
 	    smtpd_check_client(&st) != SMTPD_CHECK_OK) {
-		/* Refused at connect: every command gets the reason. */
+		/*
+		 * Refused at connect: the reason instead of the greeting
+		 * (RFC 5321 3.1), then 503 to every command but QUIT.
+		 */
 		st.connect_reject = 1;
-		buf_set(&st.delayed_reply, st.check_reply.p, st.check_reply.len);
+		st.error_count++;
+		smtpd_reply(&st, "%s", buf_str(&st.check_reply));
+	} else {
+		/* A client that talks before the greeting pipelines. */
+		if (!standalone && smtpd_input_pending(&st))
+			st.ill_pipelining = 1;
+		smtpd_reply(&st, "220 %s", smtpd_cfg.smtpd_banner);
 	}
-	/* A client that talks before the greeting pipelines illegally. */
-	if (!standalone && smtpd_input_pending(&st))
-		st.ill_pipelining = 1;
-	smtpd_reply(&st, "220 %s", smtpd_cfg.smtpd_banner);
 
 	for (;;) {
 		int r;
@@ -352,7 +356,6 @@ smtpd_session(struct stream *s, int standalone)
 	log_info("disconnect from %s%s", st.namaddr, buf_str(&counts));
 	free(st.helo_name);
 	buf_free(&st.check_reply);
-	buf_free(&st.delayed_reply);
 	argv_clear(&st.rcpts);
 	argv_clear(&st.rcpt_params);
 	argv_clear(&st.prepend);

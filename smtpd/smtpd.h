@@ -151,7 +151,6 @@ struct smtpd_state {
 	int	 bare_lf;		/* DATA had a bare LF */
 	struct buf check_reply;		/* reply text of a failed check */
 	int	 delayed_reject;	/* smtpd_delay_reject kept one */
-	struct buf delayed_reply;
 
 	/* Per-command counters for the disconnect log line. */
 	int	 n_helo, n_ehlo, n_mail, n_rcpt, n_data, n_bdat, n_rset,

@@ -310,6 +310,9 @@ def test_client_access_actions(acc):
            "<unknown[127.0.0.9]>: Client host triggers DISCARD action",
            SENDER, LOCAL)
     inst.wait_log(r"discard: END-OF-MESSAGE from unknown\[127\.0\.0\.9\]")
+    # cleanup drops it quietly: no queue file, no "client went away".
+    inst.wait_log(r"cleanup\[\d+\]: \w+: discard: END-OF-MESSAGE from")
+    assert "went away" not in inst.log()
     # A later message is delivered; the discarded one never is.
     send_mail(inst, [LOCAL], "Subject: normal\r\n\r\nx\r\n", source=a[10])
     msgs = wait_for(lambda: maildir(inst, "accu"), 30)
@@ -654,15 +657,17 @@ def test_delay_reject_no(acc):
     inst.params["smtpd_delay_reject"] = "no"
     inst.start()
     a3 = client_addr(3)
-    # The client is refused at connect; every command that needs the
-    # client to be acceptable gets that reply.
+    # The client is refused at connect: the reason comes instead of the
+    # greeting, and every command but QUIT gets 503 5.7.0 (Postfix).
     reply = "554 5.7.1 <unknown[127.0.0.3]>: Client host rejected: " \
         "Access denied"
+    denied = "503 5.7.0 Error: access denied for unknown[127.0.0.3]"
     c = Client(inst.smtp_port, a3)
-    c.reply()
-    c.cmd("EHLO " + HELO)
-    assert "%d %s" % c.cmd("MAIL FROM:<%s>" % SENDER) == reply
-    assert "%d %s" % c.cmd("RCPT TO:<%s>" % LOCAL) == reply
+    assert "%d %s" % c.reply() == reply
+    assert "%d %s" % c.cmd("EHLO " + HELO) == denied
+    assert "%d %s" % c.cmd("MAIL FROM:<%s>" % SENDER) == denied
+    assert "%d %s" % c.cmd("RCPT TO:<%s>" % LOCAL) == denied
+    assert c.cmd("QUIT")[0] == 221
     c.close()
     logged(inst, "reject", "CONNECT", "unknown[127.0.0.3]", reply,
            proto="SMTP", helo=None)
@@ -1102,10 +1107,10 @@ def test_unauth_pipelining_before_greeting(acc):
              "Improper use of SMTP command pipelining")
     c = Client(inst.smtp_port)
     c.send("EHLO %s\r\n" % HELO)
-    # XXX Postfix answers with the rejection instead of the greeting.
-    c.reply()
-    c.reply()
-    assert "%d %s" % c.cmd("MAIL FROM:<%s>" % SENDER) == reply
+    # The rejection comes instead of the greeting; EHLO gets 503.
+    assert "%d %s" % c.reply() == reply
+    assert c.reply() == (503, "5.7.0 Error: access denied for "
+                         "unknown[127.0.0.1]")
     c.close()
     logged(inst, "reject", "CONNECT", LOCALHOST, reply, proto="SMTP",
            helo=None)
