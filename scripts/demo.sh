@@ -43,12 +43,20 @@ alias_maps = hash:$top/demo/etc/aliases
 alias_database = hash:$top/demo/etc/aliases
 maillog_file = $top/demo/maillog
 notify_classes = resource, software, 2bounce
+# The demo asks no DNS server anything: client names are not looked up,
+# and mail for other domains waits in the queue instead of going out.
+smtpd_peername_lookup = no
+defer_transports = smtp, relay
 EOC
-	cp conf/master.cf demo/etc/master.cf
+	# SMTP on 127.0.0.1:2525, so that no root-only port or running MTA
+	# gets in the way.
+	sed 's/^smtp      inet/127.0.0.1:2525 inet/' conf/master.cf \
+	    > demo/etc/master.cf
 	printf 'postmaster: root\n' > demo/etc/aliases
 fi
 ./build/bin/postalias -c demo/etc demo/etc/aliases
 ./build/bin/postern -c demo/etc check
 echo "demo: mail for local users goes to $top/demo/Maildir/<user>/"
+echo "demo: SMTP on 127.0.0.1:2525 (mail for other domains stays queued)"
 echo "demo: log in $top/demo/maillog; Ctrl-C stops"
 exec ./build/bin/postern -c demo/etc start-fg
