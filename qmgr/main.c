@@ -12,8 +12,10 @@
  *		active/ and repairs what dead processes left (scan.c).
  *
  *		Triggers on public/qmgr: I (incoming), D (due deferred mail),
- *		A (all deferred mail), F (forget dead transports), W (wakeup
- *		from master: scan everything, recover).
+ *		A (all deferred mail), F (forget dead transports and
+ *		destinations), Ssite (postqueue -s: deferred mail for a
+ *		site), Qqueue_id (postqueue -i: one deferred message), W
+ *		(wakeup from master: scan everything, recover).
  * SECURITY	Runs chrooted as mail_owner; a lock (pid/unix.qmgr) keeps a
  *		second qmgr off the queue while an old one finishes.  Reads
  *		queue files with the bounded reader; trusts no agent reply.
@@ -25,8 +27,12 @@
  *		local_destination_concurrency_limit (2),
  *		local_destination_recipient_limit (1), default_process_limit
  *		(100), transport_retry_time (60s),
+ *		initial_destination_concurrency (5),
+ *		default_destination_concurrency_failed_cohort_limit (1),
  *		defer_transports (empty), and <transport>_destination_
- *		concurrency_limit / _recipient_limit for any transport.
+ *		concurrency_limit / _recipient_limit / _concurrency_failed_
+ *		cohort_limit and <transport>_initial_destination_concurrency
+ *		for any transport.
  * DIAGNOSTICS	"QUEUEID: from=<...>, size=..., nrcpt=... (queue active)",
  *		"QUEUEID: removed", status lines for recipients it defers or
  *		bounces itself; warnings for unreadable files (moved to
@@ -42,7 +48,6 @@
 #include "util/log.h"
 #include "qmgr.h"
 
-struct qmgr_cfg qmgr_cfg;
 static int qm_started;
 
 /* qm_deferred_timer - periodic deferred queue scan */
@@ -133,6 +138,14 @@ qm_idle(void)
 	return qm_inflight() == 0 && qm_pending_calls() == 0;
 }
 
+/* qm_post_jail - settle parameters, install the per-iteration sync */
+static void
+qm_post_jail(void)
+{
+	qm_params_check();
+	qm_sync_init();
+}
+
 /* main - hand over to the trigger skeleton */
 int
 main(int argc, char **argv)
@@ -142,7 +155,7 @@ main(int argc, char **argv)
 		.cfg = &qmgr_cfg,
 		.lock_file = "pid/unix.qmgr",
 		.pre_jail = qm_read_master_cf,
-		.post_jail = qm_sync_init,
+		.post_jail = qm_post_jail,
 		.trigger = qm_trigger,
 		.master_gone = qm_master_gone,
 		.idle = qm_idle,

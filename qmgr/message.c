@@ -458,7 +458,9 @@ qm_resolve(struct qm_msg *m, size_t i)
 /*
  * qm_load - move queue file id from queue q into active/ and schedule
  * it; how: QM_LOAD_RETRY (may have been tried before), QM_LOAD_FLUSH (a
- * flush asked for it: defer_transports do not hold it back).  Returns 0,
+ * flush asked for it: defer_transports do not hold it back),
+ * QM_LOAD_REVIVE ("postqueue -i": its dead destinations and unreachable
+ * transports are tried again).  Returns 0,
  * or -1 if the file went away or is unreadable.
  */
 int
@@ -512,6 +514,7 @@ qm_load(const char *q, const char *id, int how)
 	m->warn_offset = env.warn_offset;
 	m->retry = (how & QM_LOAD_RETRY) != 0;
 	m->flush = (how & QM_LOAD_FLUSH) != 0;
+	m->revive = (how & QM_LOAD_REVIVE) != 0;
 	m->nrcpt = env.nrcpt;
 	m->rcpts = xcalloc(env.nrcpt ? env.nrcpt : 1, sizeof(*m->rcpts));
 	for (i = 0; i < env.nrcpt; i++) {

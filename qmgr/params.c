@@ -4,7 +4,10 @@
 #include <stddef.h>
 
 #include "mail/param_tables.h"
+#include "util/log.h"
 #include "qmgr.h"
+
+struct qmgr_cfg qmgr_cfg;
 
 const struct param qmgr_params[] = {
 	P_TIME("queue_run_delay", "300s", struct qmgr_cfg, queue_run_delay,
@@ -36,8 +39,24 @@ const struct param qmgr_params[] = {
 	    initial_destination_concurrency, 1, 0),
 	P_INT("default_destination_concurrency_failed_cohort_limit", "1",
 	    struct qmgr_cfg,
-	    default_destination_concurrency_failed_cohort_limit, 1, 0),
+	    default_destination_concurrency_failed_cohort_limit, 0, 0),
 	P_END
 };
 
 PARAM_TABLE(qmgr_params);
+
+/*
+ * qm_params_check - relations between parameters, as Postfix: a bounce
+ * may not stay longer than the mail it reports on.
+ */
+void
+qm_params_check(void)
+{
+	if (qmgr_cfg.bounce_queue_lifetime >
+	    qmgr_cfg.maximal_queue_lifetime) {
+		log_warn("bounce_queue_lifetime is larger than "
+		    "maximal_queue_lifetime - adjusting bounce_queue_lifetime");
+		qmgr_cfg.bounce_queue_lifetime =
+		    qmgr_cfg.maximal_queue_lifetime;
+	}
+}

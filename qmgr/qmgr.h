@@ -64,6 +64,7 @@ struct qm_msg {
 	long	 warn_offset;
 	int	 retry;		/* from deferred, or recovered from active */
 	int	 flush;		/* loaded by a flush: ignore defer_transports */
+	int	 revive;	/* postqueue -i: try its dead destinations */
 	struct qm_rcpt *rcpts;
 	size_t	 nrcpt;
 	int	 busy;		/* recipients not yet final in this pass */
@@ -88,12 +89,19 @@ struct qm_entry {
 	struct qm_entry *next;
 };
 
+/* A destination's concurrency window (feedback.c). */
+struct qm_window {
+	int	 window;	/* concurrency allowed now */
+	double	 success;	/* positive feedback credit */
+	double	 failure;	/* negative feedback credit */
+	double	 fail_cohorts;	/* failed pseudo-cohorts since a success */
+};
+
 struct qm_dest {
 	char	*key;
 	struct qm_transport *tr;
 	int	 inflight;
-	double	 window;	/* slow start: concurrency allowed now */
-	int	 fail_count;	/* deliveries in a row that found no hop */
+	struct qm_window win;	/* slow start, dead destinations */
 	char	*dead_reason;	/* non-NULL: dead until the next scan */
 	struct qm_entry *head, *tail;
 	int	 listed;	/* on the transport's ready list */
@@ -120,6 +128,7 @@ extern int qm_active_count;
 extern int qm_stopping;
 #define QM_LOAD_RETRY	(1 << 0)
 #define QM_LOAD_FLUSH	(1 << 1)
+#define QM_LOAD_REVIVE	(1 << 2)
 int	 qm_load(const char *, const char *, int);
 void	 qm_sync_init(void);
 void	 qm_rcpt_final(struct qm_msg *, size_t, int);
@@ -127,6 +136,15 @@ void	 qm_msg_check_done(struct qm_msg *);
 int	 qm_mark_done(struct qm_msg *, const size_t *, size_t);
 int	 qm_pending_calls(void);
 void	 qm_calls_add(int);
+
+/* feedback.c */
+void	 qm_window_init(struct qm_window *, int, int);
+void	 qm_window_revive(struct qm_window *, int, int, int);
+int	 qm_window_allowed(const struct qm_window *);
+int	 qm_window_feedback(struct qm_window *, int, int, int, int, int);
+
+/* params.c */
+void	 qm_params_check(void);
 
 /* sched.c */
 void	 qm_enqueue(struct qm_msg *, size_t, const char *, const char *);

@@ -94,7 +94,8 @@ qm_backlog_add(const char *queue, const char *id, int how)
 	for (i = backlog_next; i < backlog_n; i++)
 		if (strcmp(backlog[i].id, id) == 0) {
 			/* A flush also releases what was already waiting. */
-			backlog[i].how |= how & QM_LOAD_FLUSH;
+			backlog[i].how |= how & (QM_LOAD_FLUSH |
+			    QM_LOAD_REVIVE);
 			return;
 		}
 	backlog = xreallocarray(backlog, backlog_n + 1, sizeof(*backlog));
@@ -254,19 +255,26 @@ qm_scan_site(const char *site)
 {
 	struct scan_ctx c = {Q_DEFERRED, 1, 0, time(NULL), site};
 
+	/* As Postfix's fast flush: forget dead destinations first. */
+	qm_transports_reset();
 	qm_dests_revive();
 	qm_walk(Q_DEFERRED, 0, qm_scan_one_file, &c);
 	qm_load_backlog();
 }
 
-/* qm_scan_one - "postqueue -i id": deliver that message now */
+/*
+ * qm_scan_one - "postqueue -i id": deliver that message now, also to
+ * destinations that are marked dead (as Postfix does for a flush of one
+ * message); other mail for them still waits.
+ */
 void
 qm_scan_one(const char *id)
 {
 	if (!qid_valid(id, strlen(id)))
 		return;
 	if (queue_exists(Q_DEFERRED, id, NULL)) {
-		qm_backlog_add(Q_DEFERRED, id, QM_LOAD_RETRY | QM_LOAD_FLUSH);
+		qm_backlog_add(Q_DEFERRED, id, QM_LOAD_RETRY | QM_LOAD_FLUSH |
+		    QM_LOAD_REVIVE);
 		qm_load_backlog();
 	}
 }

@@ -7,9 +7,12 @@
  *		destination queue holds entries: one message and some of its
  *		recipients.  qm_schedule() starts deliveries round-robin over
  *		the destinations of each transport while the destination's
- *		concurrency limit (<transport>_destination_concurrency_limit)
- *		and the transport's process limit allow, with at most
- *		<transport>_destination_recipient_limit recipients each.
+ *		concurrency window (slow start up to
+ *		<transport>_destination_concurrency_limit, feedback.c) and
+ *		the transport's process limit allow, with at most
+ *		<transport>_destination_recipient_limit recipients each.  A
+ *		destination whose next hops fail often enough is dead: its
+ *		mail is deferred until the next scan of deferred/.
  *
  *		A delivery is one asynchronous call to private/<transport>
  *		(lib/mail/deliver.h).  Each recipient comes back sent (marked
@@ -44,6 +47,7 @@
 #include "qmgr.h"
 
 static struct qm_transport *qm_transports;
+static void qm_dest_revive(struct qm_dest *);
 static int qm_total_inflight;
 static struct htable *qm_maxproc;	/* transport -> master.cf maxproc */
 
@@ -131,9 +135,12 @@ qm_inflight(void)
 	return qm_total_inflight;
 }
 
-/* qm_conf_int - a per-transport integer parameter with a default */
+/*
+ * qm_conf_int - a per-transport integer parameter with a default; min is
+ * 0 or 1
+ */
 static int
-qm_conf_int(const char *transport, const char *suffix, int def)
+qm_conf_int(const char *transport, const char *suffix, int def, int min)
 {
 	struct buf name = BUF_INIT;
 	const char *v;
@@ -144,7 +151,7 @@ qm_conf_int(const char *transport, const char *suffix, int def)
 	v = conf_raw(mail_conf, name.p);
 	if (v && *v) {
 		v = conf_get(mail_conf, name.p);
-		if (parse_long(v, &l) == 0 && l > 0 && l < 1000000)
+		if (parse_long(v, &l) == 0 && l >= min && l < 1000000)
 			r = (int)l;
 		else
 			log_warn("bad parameter value: %s = %s", name.p, v);
@@ -167,16 +174,17 @@ qm_transport(const char *name)
 	t->name = xstrdup(name);
 	t->dest_limit = qm_conf_int(name, "_destination_concurrency_limit",
 	    is_local ? qmgr_cfg.local_destination_concurrency_limit :
-	    qmgr_cfg.default_destination_concurrency_limit);
+	    qmgr_cfg.default_destination_concurrency_limit, 1);
 	t->rcpt_limit = qm_conf_int(name, "_destination_recipient_limit",
 	    is_local ? qmgr_cfg.local_destination_recipient_limit :
-	    qmgr_cfg.default_destination_recipient_limit);
+	    qmgr_cfg.default_destination_recipient_limit, 1);
 	t->init_concurrency = qm_conf_int(name,
 	    "_initial_destination_concurrency",
-	    qmgr_cfg.initial_destination_concurrency);
+	    qmgr_cfg.initial_destination_concurrency, 1);
+	/* 0: a destination is never declared dead (as Postfix). */
 	t->cohort_limit = qm_conf_int(name,
 	    "_destination_concurrency_failed_cohort_limit",
-	    qmgr_cfg.default_destination_concurrency_failed_cohort_limit);
+	    qmgr_cfg.default_destination_concurrency_failed_cohort_limit, 0);
 	t->proc_limit = qm_maxproc && htable_locate(qm_maxproc, name) ?
 	    (int)(long)htable_find(qm_maxproc, name) :
 	    qmgr_cfg.default_process_limit;
@@ -372,6 +380,12 @@ qm_enqueue(struct qm_msg *m, size_t i, const char *transport,
 	struct qm_entry *e;
 	const char *key;
 
+	if (t->dead_until > event_now() && m->revive) {
+		/* postqueue -i: this message tries the transport again. */
+		t->dead_until = 0;
+		free(t->dead_reason);
+		t->dead_reason = NULL;
+	}
 	if (t->dead_until > event_now()) {
 		qm_defer_rcpt(m, i, "none", "4.3.0", t->dead_reason ?
 		    t->dead_reason : "mail transport unavailable");
@@ -394,10 +408,11 @@ qm_enqueue(struct qm_msg *m, size_t i, const char *transport,
 		d = xcalloc(1, sizeof(*d));
 		d->key = xstrdup(key);
 		d->tr = t;
-		d->window = t->init_concurrency < t->dest_limit ?
-		    t->init_concurrency : t->dest_limit;
+		qm_window_init(&d->win, t->init_concurrency, t->dest_limit);
 		htable_enter(t->dests, key, d);
 	}
+	if (d->dead_reason && m->revive)
+		qm_dest_revive(d);
 	if (d->dead_reason) {
 		struct buf why = BUF_INIT;
 
@@ -470,11 +485,9 @@ qm_dest_dead(struct qm_dest *d, const char *reason)
 }
 
 /*
- * qm_feedback - slow start and dead destinations, as Postfix: a
- * delivery that reached the next hop widens the destination's window by
- * 1/window (up to the concurrency limit); one that found no usable hop
- * narrows it by as much.  When as many deliveries in a row as the window
- * (times the failed cohort limit) find no hop, the destination is dead.
+ * qm_feedback - slow start and dead destinations (feedback.c): a
+ * delivery reached the next hop unless every recipient came back with a
+ * hop failure.  A dead destination defers what waits for it.
  */
 static void
 qm_feedback(struct qm_dest *d, const struct deliver_result *res, size_t n)
@@ -486,34 +499,38 @@ qm_feedback(struct qm_dest *d, const struct deliver_result *res, size_t n)
 	for (k = 0; k < n; k++)
 		if (!res[k].hop_failed)
 			hop_failed = 0;
-	if (!hop_failed) {
-		d->fail_count = 0;
-		d->window += 1.0 / d->window;
-		if (d->window > t->dest_limit)
-			d->window = t->dest_limit;
-		return;
-	}
-	d->window -= 1.0 / d->window;
-	if (d->window < 1)
-		d->window = 1;
-	if (++d->fail_count >= t->cohort_limit * (int)d->window &&
+	/* d->inflight no longer counts this delivery: add it back. */
+	if (qm_window_feedback(&d->win, !hop_failed, d->inflight + 1,
+	    t->init_concurrency, t->dest_limit, t->cohort_limit) &&
 	    d->dead_reason == NULL)
-		qm_dest_dead(d, res[0].reason.p ? res[0].reason.p :
+		qm_dest_dead(d, res[0].reason.len ? res[0].reason.p :
 		    "no usable next hop");
 }
 
-/* qm_revive_one - htable walker */
+/* qm_dest_revive - a dead destination may be tried again */
+static void
+qm_dest_revive(struct qm_dest *d)
+{
+	free(d->dead_reason);
+	d->dead_reason = NULL;
+	qm_window_revive(&d->win, d->inflight, d->tr->init_concurrency,
+	    d->tr->dest_limit);
+}
+
+/* qm_revive_one - htable walker: revive, remember idle destinations */
 static void
 qm_revive_one(struct hnode *hn, void *ctx)
 {
 	struct qm_dest *d = hn->value;
+	struct qm_dest **idle = ctx;
 
-	(void)ctx;
 	if (d->dead_reason) {
-		free(d->dead_reason);
-		d->dead_reason = NULL;
-		d->fail_count = 0;
-		d->window = 1;
+		qm_dest_revive(d);
+		if (d->head == NULL && d->inflight == 0 && !d->listed) {
+			/* Nothing for it: forget it after the walk. */
+			d->next_ready = *idle;
+			*idle = d;
+		}
 	}
 }
 
@@ -523,8 +540,16 @@ qm_dests_revive(void)
 {
 	struct qm_transport *t;
 
-	for (t = qm_transports; t; t = t->next)
-		htable_walk(t->dests, qm_revive_one, NULL);
+	for (t = qm_transports; t; t = t->next) {
+		struct qm_dest *idle = NULL, *d;
+
+		htable_walk(t->dests, qm_revive_one, &idle);
+		while ((d = idle) != NULL) {
+			idle = d->next_ready;
+			d->next_ready = NULL;
+			qm_dest_gc(d);
+		}
+	}
 }
 
 /* qm_delivery_result - the agent answered (or failed) */
@@ -761,7 +786,7 @@ qm_schedule(void)
 			    t->proc_limit; d = next) {
 				next = d->next_ready;
 				if (d->head == NULL || d->inflight >=
-				    (d->window < 1 ? 1 : (int)d->window))
+				    qm_window_allowed(&d->win))
 					continue;
 				qm_dispatch(d);
 				progress = 1;

@@ -6,9 +6,10 @@
  *		JSON object per message, both from the showq service.  -f
  *		asks the queue manager to retry all deferred mail now (and
  *		pickup to look at maildrop); -i asks it to deliver one
- *		message (for now, like -f: qmgr scans all deferred mail);
- *		-s site is -f for now (no per-destination flush service
- *		yet).  sendmail -bp and mailq run "postqueue -p".
+ *		deferred message now, -s site the deferred mail with a
+ *		recipient in that domain (qmgr finds it in deferred/: there
+ *		is no fast flush service).  sendmail -bp and mailq run
+ *		"postqueue -p".
  * SECURITY	Installed set-gid setgid_group so that it can reach the
  *		public/ sockets.  It never opens a queue file: it only talks
  *		to public/showq, public/qmgr and public/pickup.  A non-default
@@ -166,7 +167,7 @@ show_queue(int json)
 	buf_free(&why);
 }
 
-/* flush_queue - postqueue -f (and -i, -s for now) */
+/* flush_queue - postqueue -f, -i, -s: a request to qmgr, a wakeup */
 static void
 flush_queue(const char *qmgr_request)
 {
