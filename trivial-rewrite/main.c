@@ -14,10 +14,13 @@
  *		local_transport (local:$myhostname), default_transport
  *		(smtp), relay_transport (relay), relayhost (empty),
  *		relay_domains (empty), remote_header_rewrite_domain (empty),
- *		and mydestination, myorigin, mydomain, myhostname.
+ *		transport_maps (empty), and mydestination, myorigin,
+ *		mydomain, myhostname, recipient_delimiter.
  * DIAGNOSTICS	Warnings for protocol errors and unreadable tables.
  * SEE ALSO	cleanup(8), qmgr(8), doc/trivial-rewrite.md
  */
+#include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "mail/ipc.h"
@@ -26,6 +29,7 @@
 #include "server/conn.h"
 #include "server/server.h"
 #include "util/log.h"
+#include "util/events.h"
 #include "trivial-rewrite.h"
 
 struct tr_cfg tr_cfg;
@@ -98,12 +102,36 @@ tr_do_resolve(const char *body, size_t len, struct buf *reply,
 	return r;
 }
 
+/*
+ * tr_check_tables - at most once a second: when postmap replaced a table,
+ * exit before reading the request, as Postfix's daemons do.  Clients
+ * reconnect and ask again; master starts a process that opens the new
+ * table.
+ */
+static void
+tr_check_tables(void)
+{
+	static int64_t last;
+	int64_t now = time_mono_ms();
+	const char *changed;
+
+	if (now - last < 1000)
+		return;
+	last = now;
+	if ((changed = tr_tables_changed()) != NULL) {
+		log_info("table %s has changed -- restarting", changed);
+		exit(0);
+	}
+}
+
 /* tr_input - handle every complete request frame */
 static void
 tr_input(struct srv_conn *c)
 {
 	struct buf reply = BUF_INIT, req = BUF_INIT, why = BUF_INIT;
 	long flen;
+
+	tr_check_tables();
 
 	while ((flen = ipc_frame_len(c->in.p, c->in.len, 65536)) != 0) {
 		const char *body = c->in.p + IPC_HDR_LEN;

@@ -20,6 +20,7 @@ const struct param tr_params[] = {
 	P_STR("relay_domains", "", struct tr_cfg, relay_domains),
 	P_STR("remote_header_rewrite_domain", "", struct tr_cfg,
 	    remote_header_rewrite_domain),
+	P_STR("transport_maps", "", struct tr_cfg, transport_maps),
 	P_END
 };
 

@@ -15,11 +15,24 @@
  *		A transport written "transport:nexthop" sets the next hop
  *		explicitly.  When a domain list cannot be read the answer
  *		carries RESOLVE_FLAG_ERROR: the caller defers.
+ *
+ *		transport_maps (transport(5)) then override the choice for
+ *		the final recipient.  Keys, first match wins: the address,
+ *		the address without its extension (recipient_delimiter),
+ *		the domain, each parent domain as ".parent" (or "parent"
+ *		when parent_domain_matches_subdomains lists transport_maps),
+ *		and "*".  The value "transport:nexthop": an empty transport
+ *		keeps the class's transport, an empty nexthop (with a
+ *		transport) means the recipient domain, both empty change
+ *		nothing; "error:text" bounces with that text.  A table that
+ *		cannot be read defers.
  * SECURITY	Routing recursion is bounded.
  */
 #include <string.h>
 
+#include "dict/dict.h"
 #include "dict/match.h"
+#include "mail/addr.h"
 #include "mail/mail_conf.h"
 #include "util/log.h"
 #include "util/strutil.h"
@@ -27,6 +40,8 @@
 
 static struct match_list *tr_mydest;
 static struct match_list *tr_relay;
+static struct maps *tr_transport_maps;
+static int tr_transport_parent;		/* "parent" instead of ".parent" */
 
 /* tr_init - compile the domain lists (called before the jail) */
 void
@@ -36,6 +51,95 @@ tr_init(void)
 	tr_relay = match_list_new_flags("relay_domains", tr_cfg.relay_domains,
 	    match_parent_style(mail_cfg.parent_domain_matches_subdomains,
 	    "relay_domains") ? MATCH_FLAG_PARENT : 0);
+	if (*tr_cfg.transport_maps)
+		tr_transport_maps = maps_open("transport_maps",
+		    tr_cfg.transport_maps, DICT_FLAG_FOLD_FIX);
+	tr_transport_parent = match_parent_style(
+	    mail_cfg.parent_domain_matches_subdomains, "transport_maps");
+}
+
+/* tr_tables_changed - the title of a table replaced on disk, or NULL */
+const char *
+tr_tables_changed(void)
+{
+	if (tr_transport_maps && maps_changed(tr_transport_maps))
+		return maps_title(tr_transport_maps);
+	return NULL;
+}
+
+/* tr_transport_find - one transport_maps key */
+static int
+tr_transport_find(const char *key, struct buf *value, struct buf *why)
+{
+	return maps_find(tr_transport_maps, key, value, why);
+}
+
+/*
+ * tr_transport_lookup - search transport_maps for recipient rcpt (its
+ * canonical form): DICT_FOUND with the value, DICT_NOTFOUND or DICT_ERROR.
+ */
+static int
+tr_transport_lookup(const char *rcpt, struct buf *value, struct buf *why)
+{
+	struct buf local = BUF_INIT, ext = BUF_INIT, dom = BUF_INIT;
+	struct buf key = BUF_INIT;
+	const char *d;
+	int rc;
+
+	if ((rc = tr_transport_find(rcpt, value, why)) != DICT_NOTFOUND)
+		goto out;
+	addr_split_ext(rcpt, mail_cfg.recipient_delimiter, &local, &ext,
+	    &dom);
+	if (ext.len > 0 && dom.len > 0) {
+		buf_printf(&key, "%s@%s", local.p, dom.p);
+		if ((rc = tr_transport_find(key.p, value, why)) !=
+		    DICT_NOTFOUND)
+			goto out;
+	}
+	if (dom.len > 0) {
+		if ((rc = tr_transport_find(dom.p, value, why)) !=
+		    DICT_NOTFOUND)
+			goto out;
+		for (d = strchr(dom.p, '.'); d && d[1]; d = strchr(d + 1,
+		    '.')) {
+			if ((rc = tr_transport_find(tr_transport_parent ?
+			    d + 1 : d, value, why)) != DICT_NOTFOUND)
+				goto out;
+		}
+	}
+	rc = tr_transport_find("*", value, why);
+out:
+	buf_free(&local);
+	buf_free(&ext);
+	buf_free(&dom);
+	buf_free(&key);
+	return rc;
+}
+
+/* tr_transport_apply - a transport_maps result changes r */
+static void
+tr_transport_apply(const char *value, struct resolve_reply *r)
+{
+	const char *colon = strchr(value, ':');
+	size_t tlen = colon ? (size_t)(colon - value) : strlen(value);
+	const char *nexthop = colon ? colon + 1 : "";
+	const char *at = strrchr(buf_str(&r->recipient), '@');
+
+	if (tlen == 5 && strncmp(value, "error", 5) == 0) {
+		/* Postfix's error transport: bounce with the text. */
+		r->flags |= RESOLVE_FLAG_FAIL;
+		buf_sets(&r->transport, "error");
+		buf_sets(&r->nexthop, *nexthop ? nexthop : "mail for this "
+		    "destination is not accepted");
+		return;
+	}
+	if (tlen > 0) {
+		buf_set(&r->transport, value, tlen);
+		buf_sets(&r->nexthop, *nexthop ? nexthop : at ? at + 1 :
+		    mail_cfg.myhostname);
+	} else if (*nexthop) {
+		buf_sets(&r->nexthop, nexthop);
+	}
 }
 
 /* tr_transport - split "transport:nexthop" */
@@ -139,6 +243,19 @@ int
 tr_resolve(const char *sender, const char *addr, struct resolve_reply *r,
     struct buf *why)
 {
+	struct buf value = BUF_INIT;
+	int rc, found;
+
 	(void)sender;
-	return tr_resolve_depth(addr, r, why, 0);
+	rc = tr_resolve_depth(addr, r, why, 0);
+	if (rc < 0 || tr_transport_maps == NULL ||
+	    (r->flags & (RESOLVE_FLAG_ERROR | RESOLVE_FLAG_FAIL)))
+		return rc;
+	found = tr_transport_lookup(buf_str(&r->recipient), &value, why);
+	if (found == DICT_ERROR)
+		r->flags |= RESOLVE_FLAG_ERROR;
+	else if (found == DICT_FOUND)
+		tr_transport_apply(buf_str(&value), r);
+	buf_free(&value);
+	return rc;
 }

@@ -18,12 +18,14 @@ struct tr_cfg {
 	char	*relayhost;
 	char	*relay_domains;
 	char	*remote_header_rewrite_domain;
+	char	*transport_maps;
 };
 
 extern struct tr_cfg tr_cfg;
 extern const struct param tr_params[];
 
 void	 tr_init(void);
+const char *tr_tables_changed(void);
 void	 tr_rewrite(const char *, const char *, struct buf *);
 int	 tr_resolve(const char *, const char *, struct resolve_reply *,
 	    struct buf *);

@@ -9,7 +9,8 @@ MX order, implicit MX, the second MX when the first refuses or stays
 silent, DNS failures, per-recipient 4XX/5XX, 5XX to MAIL FROM, a server
 that drops the connection, a server that never answers, PIPELINING on
 and off, SIZE, DSN parameters, 8BITMIME and SMTPUTF8, LMTP with
-per-recipient replies, connection reuse and its idle limit.
+per-recipient replies, connection reuse and its idle limit, transport_maps
+(lookup order, error:, a rebuilt table, an unreadable one).
 """
 import os
 import re
@@ -639,3 +640,71 @@ def test_reuse_count_limit_and_server_close(instance, sink):
     l = wait_status(instance, "r3@remote.example", "sent")
     assert sink.connections == 3
     assert "conn_use" not in l
+
+
+# -- transport_maps --------------------------------------------------------
+def write_transport(instance, text):
+    """Write etc/transport and build it with postmap (main.cf first)."""
+    path = os.path.join(instance.etc, "transport")
+    with open(path, "w") as f:
+        f.write(text)
+    instance.write_config()
+    instance.cmd("postmap", "hash:" + path)
+
+
+def test_transport_maps(instance, sinks):
+    """transport(5): address, address without extension, domain, parent
+    domain, "*"; an empty transport keeps the default one, error:
+    bounces; a rebuilt table is picked up without a restart."""
+    one, two = sinks.start(), sinks.start()
+    configure(instance, recipient_delimiter="+", transport_maps="hash:" +
+              os.path.join(instance.etc, "transport"))
+    write_transport(instance, "\n".join([
+        "special.example   smtp:[127.0.0.1]:%d" % two.port,
+        ".sub.example      smtp:[127.0.0.1]:%d" % two.port,
+        "vip@plus.example  smtp:[127.0.0.1]:%d" % two.port,
+        "hop.example       :[127.0.0.1]:%d" % two.port,
+        "bad.example       error:no mail for bad.example here",
+        "*                 smtp:[127.0.0.1]:%d" % one.port,
+        ""]))
+    instance.start()
+    send(instance, ["a@special.example", "b@deep.sub.example",
+                    "vip+tag@plus.example", "c@hop.example",
+                    "other@plus.example", "d@sub.example"])
+    send(instance, ["e@bad.example"])
+
+    def rcpts(sink):
+        # Not the non-delivery notice for e@bad.example ("*" too).
+        return sorted(r for tx in sink.messages for r in tx.accepted
+                      if tx.mail_from == SENDER)
+    wait_for(lambda: len(rcpts(one)) + len(rcpts(two)) == 6, 30,
+             what="six recipients at the sinks")
+    assert rcpts(two) == ["a@special.example", "b@deep.sub.example",
+                          "c@hop.example", "vip+tag@plus.example"]
+    # "sub.example" itself is not matched by ".sub.example": "*" is.
+    assert rcpts(one) == ["d@sub.example", "other@plus.example"]
+    l = wait_status(instance, "e@bad.example", "bounced")
+    assert "no mail for bad.example here" in l
+
+    # postmap replaces the table: trivial-rewrite notices and restarts.
+    write_transport(instance, "special.example smtp:[127.0.0.1]:%d\n"
+                    "* smtp:[127.0.0.1]:%d\n" % (one.port, one.port))
+    time.sleep(1.1)
+    send(instance, ["again@special.example"])
+    wait_for(lambda: "again@special.example" in rcpts(one), 30,
+             what="mail routed by the new table")
+    instance.wait_log(r"table transport_maps has changed -- restarting")
+
+
+def test_transport_maps_unreadable_defers(instance, sink):
+    """A transport table that cannot be read defers, never bounces."""
+    path = os.path.join(instance.etc, "transport")
+    with open(path + ".lmdb", "w") as f:
+        f.write("this is not an LMDB file\n")
+    configure(instance, transport_maps="hash:" + path,
+              relayhost=sink.relayhost)
+    instance.start()
+    send(instance, ["x@remote.example"])
+    l = wait_status(instance, "x@remote.example", "deferred")
+    assert "dsn=4.3.0" in l and "table lookup error" in l
+    assert sink.messages == []
