@@ -41,6 +41,7 @@
 
 static struct __res_state dns_res;
 static int dns_ready;
+static int dns_atexit_done;
 static unsigned (*dns_random)(void);
 
 /* dns_default_random - xorshift generator seeded from the kernel */
@@ -118,6 +119,11 @@ dns_init(struct buf *why)
 	/* Ask for names as given: no search list, no default domain. */
 	dns_res.options &= ~(unsigned long)(RES_DNSRCH | RES_DEFNAMES);
 	dns_ready = 1;
+	if (!dns_atexit_done) {
+		/* The C library's state is released at exit, leak-free. */
+		dns_atexit_done = 1;
+		(void)atexit(dns_end);
+	}
 	return 0;
 }
 

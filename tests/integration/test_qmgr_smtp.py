@@ -746,9 +746,21 @@ def test_delay_warning(instance, sink, users):
     assert "dsn=4.3.0" in first
     wait_for(lambda: mbox_messages(instance, "dwsender"), 30,
              what="a delay warning")
-    # The warning came after at least two attempts (2s, retries every 1s).
-    assert len(status_lines(instance, "far@remote.example",
-                            "deferred")) >= 2
+    # Not before delay_warning_time (2s; log times have whole seconds,
+    # so at least 1s between the lines).  No upper bound: a slow machine
+    # (valgrind) may take longer.
+    qid, _ = queue_id_for(instance, "far@remote.example")
+    instance.wait_log(r"sender delay notification: \w+")
+
+    def log_time(pattern):
+        for l in instance.log().splitlines():
+            if re.search(pattern, l):
+                return time.mktime(time.strptime(
+                    "2000 " + l[:15], "%Y %b %d %H:%M:%S"))
+        raise AssertionError("no log line %r" % pattern)
+    arrived = log_time(r"%s: from=<" % qid)
+    warned = log_time(r"%s: sender delay notification" % qid)
+    assert warned - arrived >= 1
     n = len(sink_mails(sink))
     # More attempts of both: no second warning, none for the other.
     wait_for(lambda: len(sink_mails(sink)) >= n + 6, 30,
@@ -798,10 +810,8 @@ def test_queue_lifetimes(instance, sink, users):
     exp = wait_status(instance, "bounced@remote.example", "expired", 30)
     assert "postfix/qmgr[" in exp and "dsn=4.4.7" in exp
     assert "returned to sender" in exp
-    # It was tried more than once, and the other message lives on.
-    assert len(status_lines(instance, "bounced@remote.example",
-                            "deferred")) >= 2
-    assert not status_lines(instance, "normal@remote.example", "expired")
+    # It was tried (how often depends on the machine's speed).
+    assert status_lines(instance, "bounced@remote.example", "deferred")
     instance.wait_log(r"%s: removed" % bqid)
     # No notice about the notice: not to the null sender, not to the
     # postmaster (2bounce is not in notify_classes).
@@ -812,6 +822,10 @@ def test_queue_lifetimes(instance, sink, users):
 
     exp = wait_status(instance, "normal@remote.example", "expired", 30)
     assert "dsn=4.4.7" in exp
+    # The bounce, with the shorter lifetime, expired first.
+    lines = instance.log().splitlines()
+    assert lines.index(status_lines(instance, "bounced@remote.example",
+                                    "expired")[0]) < lines.index(exp)
     wait_for(lambda: mbox_messages(instance, "qlsender"), 30,
              what="the non-delivery notice")
     instance.wait_queue_empty()
@@ -871,7 +885,7 @@ def test_postqueue_site_one_and_all(instance, sink):
     t0 = time.time()
     instance.cmd("postqueue", "-s", "site1.example")
     wait_status(instance, rcpts["site1.example"], "sent", 20)
-    assert time.time() - t0 < 20        # queue_run_delay is 300s
+    assert time.time() - t0 < 120       # queue_run_delay is 300s
     time.sleep(1.5)
     assert [t.rcpts for t in sink.messages] == [[rcpts["site1.example"]]]
     assert not status_lines(instance, rcpts["site2.example"], "sent")
