@@ -51,18 +51,17 @@ cleanup_reply(struct stream *s, char *qid, struct buf *reason)
 }
 
 /*
- * cleanup_open - start a submission.  Returns a client, or NULL with
- * *status and a reason when the service cannot take the message.
+ * cleanup_connect - connect to cleanup and build the request frame in f.
+ * Returns a client, or NULL with a reason.
  */
-struct cleanup_clnt *
-cleanup_open(const struct cleanup_req *req, int *status, struct buf *why)
+static struct cleanup_clnt *
+cleanup_connect(const struct cleanup_req *req, struct buf *f,
+    struct buf *why)
 {
 	struct cleanup_clnt *c;
-	struct buf f = BUF_INIT;
 	size_t i;
 	int fd;
 
-	*status = CLEANUP_STAT_WRITE;
 	if ((fd = sock_unix_connect("public/cleanup",
 	    (int)mail_cfg.ipc_timeout)) < 0) {
 		buf_printf(why, "connect to public/cleanup: %s",
@@ -73,21 +72,37 @@ cleanup_open(const struct cleanup_req *req, int *status, struct buf *why)
 	c->s = stream_open(fd, (int)mail_cfg.ipc_timeout);
 	buf_init(&c->recs);
 	buf_init(&c->in);
+	ipc_begin(f);
+	ipc_put_str(f, "source", req->source);
+	ipc_put_int(f, "flags", req->flags);
+	if (req->queue_id)
+		ipc_put_str(f, "queue_id", req->queue_id);
+	if (req->uid >= 0)
+		ipc_put_int(f, "uid", req->uid);
+	for (i = 0; req->attrs && i < req->attrs->n; i++)
+		ipc_put_str(f, "attr", req->attrs->v[i]);
+	ipc_end(f);
+	return c;
+}
+
+/*
+ * cleanup_open - start a submission.  Returns a client, or NULL with
+ * *status and a reason when the service cannot take the message.
+ */
+struct cleanup_clnt *
+cleanup_open(const struct cleanup_req *req, int *status, struct buf *why)
+{
+	struct cleanup_clnt *c;
+	struct buf f = BUF_INIT;
+
+	*status = CLEANUP_STAT_WRITE;
+	if ((c = cleanup_connect(req, &f, why)) == NULL)
+		return NULL;
 	/*
 	 * The request goes out at once, without waiting for the server's
 	 * hello: one round trip instead of two.  The server reads it after
 	 * it has sent the hello.
 	 */
-	ipc_begin(&f);
-	ipc_put_str(&f, "source", req->source);
-	ipc_put_int(&f, "flags", req->flags);
-	if (req->queue_id)
-		ipc_put_str(&f, "queue_id", req->queue_id);
-	if (req->uid >= 0)
-		ipc_put_int(&f, "uid", req->uid);
-	for (i = 0; req->attrs && i < req->attrs->n; i++)
-		ipc_put_str(&f, "attr", req->attrs->v[i]);
-	ipc_end(&f);
 	if (ipc_send(c->s, &f) < 0) {
 		buf_sets(why, "lost connection to cleanup service");
 		buf_free(&f);
@@ -120,30 +135,9 @@ cleanup_open_pipelined(const struct cleanup_req *req, struct buf *why)
 {
 	struct cleanup_clnt *c;
 	struct buf f = BUF_INIT;
-	size_t i;
-	int fd;
 
-	if ((fd = sock_unix_connect("public/cleanup",
-	    (int)mail_cfg.ipc_timeout)) < 0) {
-		buf_printf(why, "connect to public/cleanup: %s",
-		    strerror(errno));
-		return NULL;
-	}
-	c = xcalloc(1, sizeof(*c));
-	c->s = stream_open(fd, (int)mail_cfg.ipc_timeout);
-	buf_init(&c->recs);
-	buf_init(&c->in);
-	ipc_begin(&f);
-	ipc_put_str(&f, "source", req->source);
-	ipc_put_int(&f, "flags", req->flags);
-	if (req->queue_id)
-		ipc_put_str(&f, "queue_id", req->queue_id);
-	if (req->uid >= 0)
-		ipc_put_int(&f, "uid", req->uid);
-	for (i = 0; req->attrs && i < req->attrs->n; i++)
-		ipc_put_str(&f, "attr", req->attrs->v[i]);
-	ipc_end(&f);
-	buf_put(&c->recs, f.p, f.len);
+	if ((c = cleanup_connect(req, &f, why)) != NULL)
+		buf_put(&c->recs, f.p, f.len);
 	buf_free(&f);
 	return c;
 }
