@@ -78,6 +78,7 @@
 #include "mail/conf.h"
 #include "mail/mail_conf.h"
 #include "server/server.h"
+#include "util/events.h"
 #include "util/htable.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -1846,6 +1847,7 @@ void
 smtpd_check_reset(struct smtpd_state *st)
 {
 	static int restarting;
+	static int64_t last_check;
 	const char *changed;
 
 	st->chk.dip_sender = 0;
@@ -1853,7 +1855,9 @@ smtpd_check_reset(struct smtpd_state *st)
 	st->chk.filter[0] = 0;
 	st->chk.redirect[0] = 0;
 	st->chk.rcpt_count = 0;
+	/* At most once a second: a stat per table is not per message. */
 	if (!restarting && ck_initialized && !st->standalone &&
+	    time_due(&last_check, 1000) &&
 	    (changed = ck_tables_changed()) != NULL) {
 		log_info("table %s has changed -- restarting", changed);
 		restarting = 1;

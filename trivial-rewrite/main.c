@@ -112,12 +112,10 @@ static void
 tr_check_tables(void)
 {
 	static int64_t last;
-	int64_t now = time_mono_ms();
 	const char *changed;
 
-	if (now - last < 1000)
+	if (!time_due(&last, 1000))
 		return;
-	last = now;
 	if ((changed = tr_tables_changed()) != NULL) {
 		log_info("table %s has changed -- restarting", changed);
 		exit(0);

@@ -58,6 +58,22 @@ time_mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/*
+ * time_due - at most once per interval_ms: true (and *last updated) when
+ * interval_ms have passed since *last; for cheap periodic checks on a
+ * busy path, such as "has a table changed on disk?".
+ */
+int
+time_due(int64_t *last, int64_t interval_ms)
+{
+	int64_t now = time_mono_ms();
+
+	if (*last != 0 && now - *last < interval_ms)
+		return 0;
+	*last = now;
+	return 1;
+}
+
 /* event_now - the monotonic time at the start of this loop iteration */
 int64_t
 event_now(void)

@@ -29,5 +29,6 @@ void	 event_hook_del(event_hook_fn, void *);
 int	 event_loop(int64_t);
 int64_t	 event_now(void);
 int64_t	 time_mono_ms(void);
+int	 time_due(int64_t *, int64_t);
 
 #endif
