@@ -17,7 +17,8 @@
  *		that qmgr's recovery makes visible; a crash before 2 leaves
  *		the maildrop file, which pickup sends again under the same
  *		ID.  So nothing acknowledged is lost and nothing is queued
- *		twice.  One qmgr trigger wakes the queue manager per batch.
+ *		twice.  One qmgr trigger wakes the queue manager per batch;
+ *		it names the new files, so that qmgr need not read incoming/.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -35,7 +36,11 @@
 #include "util/files.h"
 #include "util/log.h"
 #include "util/mem.h"
+#include "util/strutil.h"
 #include "cleanup.h"
+
+/* Longest trigger with IDs; more new files make it a plain scan. */
+#define CLEANUP_TRIGGER_MAX	900
 
 static struct cleanup_state *commit_head;
 static struct cleanup_state **commit_tail = &commit_head;
@@ -97,18 +102,22 @@ cleanup_end_message(struct cleanup_state *st)
 	commit_tail = &st->next_commit;
 }
 
-/* cleanup_commit_one - make one synced file visible and answer */
-static void
+/*
+ * cleanup_commit_one - make one synced file visible and answer; 1 when it
+ * is now ready in incoming/
+ */
+static int
 cleanup_commit_one(struct cleanup_state *st, int synced)
 {
 	struct buf md = BUF_INIT;
+	int ready = 0;
 
 	if (!st->discard && !synced) {
 		log_warn("%s: fsync queue file: %m", st->id);
 		cleanup_fail(st, CLEANUP_STAT_WRITE, "error writing queue "
 		    "file: %s", strerror(errno));
 		cleanup_reply_final(st);
-		return;
+		return 0;
 	}
 	if (st->pickup_id) {
 		queue_path(&md, Q_MAILDROP, st->id);
@@ -122,15 +131,18 @@ cleanup_commit_one(struct cleanup_state *st, int synced)
 			cleanup_fail(st, CLEANUP_STAT_WRITE, "error "
 			    "finishing queue file");
 			cleanup_reply_final(st);
-			return;
+			return 0;
 		}
 		close(st->fd);
 		st->fd = -1;
+		ready = 1;
 		if (st->flags & CLEANUP_FLAG_HOLD) {
-			if (queue_rename(st->id, Q_INCOMING, Q_HOLD) < 0)
+			if (queue_rename(st->id, Q_INCOMING, Q_HOLD) < 0) {
 				log_warn("%s: move to hold: %m", st->id);
-			else
+			} else {
 				log_info("%s: placed on hold", st->id);
+				ready = 0;
+			}
 		}
 		if (st->message_id)
 			log_info("%s: message-id=%s", st->id, st->message_id);
@@ -138,14 +150,21 @@ cleanup_commit_one(struct cleanup_state *st, int synced)
 			log_info("%s: message-id=<>", st->id);
 	}
 	cleanup_reply_final(st);
+	return ready;
 }
 
-/* cleanup_commit - the group commit, once per loop iteration */
+/*
+ * cleanup_commit - the group commit, once per loop iteration.  qmgr gets
+ * one trigger that names the new files ("N" requests), so that it need
+ * not read incoming/; when they do not fit in one trigger, a plain "I"
+ * makes it scan.
+ */
 static void
 cleanup_commit(void *ctx)
 {
 	struct cleanup_state *list = commit_head, *st, *next;
-	int any = 0;
+	struct buf trig = BUF_INIT;
+	int any = 0, scan = 0;
 
 	(void)ctx;
 	if (list == NULL)
@@ -159,16 +178,25 @@ cleanup_commit(void *ctx)
 	/* ... then publish them. */
 	for (st = list; st; st = next) {
 		int synced = st->status == CLEANUP_STAT_OK;
+		char id[QID_MAX];
 
 		next = st->next_commit;
 		if (!synced)
 			st->status = CLEANUP_STAT_OK;
-		if (!st->discard && synced)
-			any = 1;
-		cleanup_commit_one(st, synced);
+		/* st may be gone once the client has its answer. */
+		strlcpy_trunc(id, st->id, sizeof(id));
+		if (!cleanup_commit_one(st, synced))
+			continue;
+		any = 1;
+		if (trig.len > CLEANUP_TRIGGER_MAX)
+			scan = 1;
+		else
+			buf_printf(&trig, "%c%s\n", QMGR_REQ_NEW_ID, id);
 	}
-	if (any && mail_trigger("public/qmgr", "I") < 0)
+	if (any && mail_trigger("public/qmgr", scan ? "I" : buf_str(&trig)) <
+	    0)
 		log_debug("trigger qmgr: %m");
+	buf_free(&trig);
 }
 
 /* cleanup_commit_init - run the group commit before each sleep */

@@ -484,6 +484,9 @@ service_status_ready(int fd, int mask, void *ctx)
 				}
 			}
 		}
+		/* Short read: the pipe is empty (epoll says when it is not). */
+		if ((size_t)n < sizeof(st))
+			break;
 	}
 	service_update_listen(s);
 }

@@ -11,7 +11,8 @@
  *		finished messages (message.c).  At start-up it takes over
  *		active/ and repairs what dead processes left (scan.c).
  *
- *		Triggers on public/qmgr: I (incoming), D (due deferred mail),
+ *		Triggers on public/qmgr: Nqueue_id (cleanup: this file in
+ *		incoming/ is ready), I (scan incoming), D (due deferred mail),
  *		A (all deferred mail), F (forget dead transports and
  *		destinations), Ssite (postqueue -s: deferred mail for a
  *		site), Qqueue_id (postqueue -i: one deferred message), W
@@ -80,7 +81,8 @@ qm_trigger(const char *buf, size_t len)
 	for (i = 0; i < len; i++) {
 		/* Requests with an argument: the rest of the line. */
 		if (buf[i] == QMGR_REQ_FLUSH_SITE ||
-		    buf[i] == QMGR_REQ_DELIVER_ONE) {
+		    buf[i] == QMGR_REQ_DELIVER_ONE ||
+		    buf[i] == QMGR_REQ_NEW_ID) {
 			const char *nl = memchr(buf + i, '\n', len - i);
 			size_t alen = nl ? (size_t)(nl - buf - i - 1) :
 			    len - i - 1;
@@ -91,6 +93,8 @@ qm_trigger(const char *buf, size_t len)
 				arg[alen] = 0;
 				if (buf[i] == QMGR_REQ_FLUSH_SITE)
 					qm_scan_site(arg);
+				else if (buf[i] == QMGR_REQ_NEW_ID)
+					qm_scan_new(arg);
 				else
 					qm_scan_one(arg);
 			}

@@ -4,7 +4,9 @@
  *		envelope, resolves each recipient that is not done yet and
  *		queues it by transport and destination.  As deliveries come
  *		back, each recipient becomes final for this pass: done
- *		(marked in the file), or deferred.  When no recipient is busy
+ *		(marked in the file - except when the last recipients are
+ *		delivered together and the file is removed right away), or
+ *		deferred.  When no recipient is busy
  *		any more the message is finished:
  *
  *		- all done, none bounced: the queue file (and any old defer
@@ -189,6 +191,25 @@ qm_mark_done(struct qm_msg *m, const size_t *idx, size_t n)
 	return r;
 }
 
+/*
+ * qm_mark_all_done - record the delivered recipients that were not marked
+ * because the message was to go at once, but it could not be removed.
+ */
+static void
+qm_mark_all_done(struct qm_msg *m)
+{
+	size_t i, n = 0, *idx = xcalloc(m->nrcpt ? m->nrcpt : 1,
+	    sizeof(size_t));
+
+	for (i = 0; i < m->nrcpt; i++)
+		if (m->rcpts[i].state == QR_DONE)
+			idx[n++] = i;
+	if (n)
+		(void)qm_mark_done(m, idx, n);
+	free(idx);
+	m->unmarked = 0;
+}
+
 /* qm_remove_logs - remove a message's status logs */
 static void
 qm_remove_logs(const char *id)
@@ -198,15 +219,23 @@ qm_remove_logs(const char *id)
 	(void)queue_remove(Q_TRACE, id);
 }
 
-/* qm_remove - the message is finished */
+/*
+ * qm_remove - the message is finished.  Logs can exist only if this pass
+ * asked for an entry or an earlier pass did (a retry); a message new in
+ * incoming/ has none (postsuper -r removes the logs of what it requeues).
+ */
 static void
 qm_remove(struct qm_msg *m)
 {
-	if (queue_remove(Q_ACTIVE, m->id) < 0 && errno != ENOENT)
+	if (queue_remove(Q_ACTIVE, m->id) < 0 && errno != ENOENT) {
 		log_warn("%s: remove: %m", m->id);
-	else
+		if (m->unmarked)
+			qm_mark_all_done(m);
+	} else {
 		log_info("%s: removed", m->id);
-	qm_remove_logs(m->id);
+	}
+	if (m->retry || m->logs)
+		qm_remove_logs(m->id);
 	qm_msg_free(m);
 }
 
@@ -298,7 +327,8 @@ qm_notice_done(void *ctx, int status, const char *body, size_t len,
 		 */
 		if (ok)
 			qm_mark_expired_done(m);
-		if (ok && (m->bounced || queue_exists(Q_BOUNCE, m->id, NULL))) {
+		if (ok && (m->bounced || (m->retry && queue_exists(Q_BOUNCE,
+		    m->id, NULL)))) {
 			if (qm_notice(m, "bounce", 1) < 0)
 				qm_to_deferred(m);
 			break;
@@ -398,7 +428,7 @@ qm_msg_check_done(struct qm_msg *m)
 		qm_to_deferred(m);
 		return;
 	}
-	if (m->bounced || queue_exists(Q_BOUNCE, m->id, NULL)) {
+	if (m->bounced || (m->retry && queue_exists(Q_BOUNCE, m->id, NULL))) {
 		if (qm_notice(m, "bounce", 1) < 0)
 			qm_to_deferred(m);
 		return;

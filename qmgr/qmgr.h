@@ -70,6 +70,8 @@ struct qm_msg {
 	int	 busy;		/* recipients not yet final in this pass */
 	int	 bounced;	/* some recipient bounced (log exists) */
 	int	 traced;	/* success notices logged (trace log) */
+	int	 logs;		/* asked for a defer/bounce/trace entry */
+	int	 unmarked;	/* delivered but not marked: removed at once */
 	int	 deferred;
 	int	 dirty;		/* done marks not yet fsynced */
 	int	 finishing;	/* waiting for a flush/warn reply */
@@ -166,5 +168,6 @@ void	 qm_scan_active(void);
 void	 qm_scan_more(void);
 void	 qm_scan_site(const char *);
 void	 qm_scan_one(const char *);
+void	 qm_scan_new(const char *);
 
 #endif

@@ -1,6 +1,8 @@
 /*
  * NAME		scan - qmgr's queue scans and crash recovery
- * DESCRIPTION	incoming/ is scanned on every trigger from cleanup;
+ * DESCRIPTION	cleanup names each file it makes ready ("N" trigger), which
+ *		is taken without reading incoming/; incoming/ is scanned on
+ *		a plain "I" trigger, on each wakeup and at start-up;
  *		deferred/ every queue_run_delay (a file is due when its
  *		modification time has passed; "postqueue -f" takes all);
  *		active/ once at start-up: what is there was being worked on
@@ -22,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +38,7 @@
 #include "util/argv.h"
 #include "util/events.h"
 #include "util/files.h"
+#include "util/htable.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strutil.h"
@@ -49,7 +53,8 @@ struct scan_item {
 };
 
 static struct scan_item *backlog;
-static size_t backlog_n, backlog_next;
+static size_t backlog_n, backlog_next, backlog_cap;
+static struct htable *backlog_ids;	/* id -> index + 1, waiting ones */
 
 /* qm_walk - call fn for every queue file name in a (hashed) queue */
 static void
@@ -85,24 +90,30 @@ qm_walk(const char *dir, int depth, void (*fn)(const char *, const char *,
 	argv_clear(&subdirs);
 }
 
-/* qm_backlog_add - remember a file to load */
+/* qm_backlog_add - remember a file to load (once) */
 static void
 qm_backlog_add(const char *queue, const char *id, int how)
 {
-	size_t i;
+	uintptr_t at;
 
-	for (i = backlog_next; i < backlog_n; i++)
-		if (strcmp(backlog[i].id, id) == 0) {
-			/* A flush also releases what was already waiting. */
-			backlog[i].how |= how & (QM_LOAD_FLUSH |
-			    QM_LOAD_REVIVE);
-			return;
-		}
-	backlog = xreallocarray(backlog, backlog_n + 1, sizeof(*backlog));
+	if (backlog_ids == NULL)
+		backlog_ids = htable_create(64);
+	if ((at = (uintptr_t)htable_find(backlog_ids, id)) != 0) {
+		/* A flush also releases what was already waiting. */
+		backlog[at - 1].how |= how & (QM_LOAD_FLUSH | QM_LOAD_REVIVE);
+		return;
+	}
+	if (backlog_n == backlog_cap) {
+		backlog_cap = backlog_cap ? 2 * backlog_cap : 64;
+		backlog = xreallocarray(backlog, backlog_cap,
+		    sizeof(*backlog));
+	}
 	strlcpy_trunc(backlog[backlog_n].id, id, QID_MAX);
 	backlog[backlog_n].queue = queue;
 	backlog[backlog_n].how = how;
 	backlog_n++;
+	htable_enter(backlog_ids, backlog[backlog_n - 1].id,
+	    (void *)(uintptr_t)backlog_n);
 }
 
 /* qm_load_backlog - load what the limit allows */
@@ -111,14 +122,15 @@ qm_load_backlog(void)
 {
 	while (backlog_next < backlog_n && !qm_stopping &&
 	    qm_active_count < qmgr_cfg.qmgr_message_active_limit) {
-		struct scan_item *it = &backlog[backlog_next++];
+		struct scan_item it = backlog[backlog_next++];
 
-		(void)qm_load(it->queue, it->id, it->how);
+		(void)htable_delete(backlog_ids, it.id, NULL);
+		(void)qm_load(it.queue, it.id, it.how);
 	}
 	if (backlog_next >= backlog_n) {
 		free(backlog);
 		backlog = NULL;
-		backlog_n = backlog_next = 0;
+		backlog_n = backlog_next = backlog_cap = 0;
 	}
 }
 
@@ -230,6 +242,28 @@ qm_scan_incoming(int recover, int all)
 
 	qm_walk(Q_INCOMING, 0, qm_scan_one_file, &c);
 	qm_load_backlog();
+}
+
+/*
+ * qm_scan_new - cleanup named a file it just made ready in incoming/:
+ * take it without reading the directory.  The name comes from a
+ * trigger, so it is checked: a queue ID, a regular file, ready.
+ */
+void
+qm_scan_new(const char *id)
+{
+	struct buf path = BUF_INIT;
+	struct stat st;
+
+	if (!qid_valid(id, strlen(id)))
+		return;
+	queue_path(&path, Q_INCOMING, id);
+	if (lstat(path.p, &st) == 0 && S_ISREG(st.st_mode) &&
+	    QUEUE_IS_READY(st.st_mode)) {
+		qm_backlog_add(Q_INCOMING, id, 0);
+		qm_load_backlog();
+	}
+	buf_free(&path);
 }
 
 /* qm_scan_deferred - mail that is due (or all of it) */

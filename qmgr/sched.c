@@ -276,6 +276,7 @@ qm_logcall(struct qm_msg *m, size_t i, int kind, const char *relay,
 	e.reason = (char *)reason;
 	e.relay = (char *)relay;
 	bounce_append_frame(&f, m->id, &e);
+	m->logs = 1;
 	lc = xcalloc(1, sizeof(*lc));
 	lc->msg = m;
 	lc->i = i;
@@ -552,6 +553,18 @@ qm_dests_revive(void)
 	}
 }
 
+/* qm_any_notify_success - does one of these want a success notice? */
+static int
+qm_any_notify_success(const struct qm_msg *m, const size_t *idx, size_t n)
+{
+	size_t k;
+
+	for (k = 0; k < n; k++)
+		if (m->rcpts[idx[k]].notify & DSN_NOTIFY_SUCCESS)
+			return 1;
+	return 0;
+}
+
 /* qm_delivery_result - the agent answered (or failed) */
 static void
 qm_delivery_done(void *ctx, int status, const char *body, size_t len,
@@ -600,7 +613,19 @@ qm_delivery_done(void *ctx, int status, const char *body, size_t len,
 			res[k].dsn[0] = '4';
 		}
 	}
-	if (ndone && qm_mark_done(m, done, ndone) < 0) {
+	/*
+	 * When these were the last recipients and every one is delivered,
+	 * with nothing to notify, the file is removed at once: marking
+	 * them done first would only be overwritten by the unlink.
+	 */
+	if (ndone == dl->n && m->busy == (int)ndone && !m->retry &&
+	    !m->deferred && !m->bounced && !m->logs && !m->traced &&
+	    !m->finishing &&
+	    !qm_any_notify_success(m, done, ndone)) {
+		m->unmarked = 1;
+		for (k = 0; k < ndone; k++)
+			qm_rcpt_final(m, done[k], QR_DONE);
+	} else if (ndone && qm_mark_done(m, done, ndone) < 0) {
 		/* Could not record it: they may be delivered again. */
 		for (k = 0; k < ndone; k++)
 			qm_rcpt_final(m, done[k], QR_DEFERRED);

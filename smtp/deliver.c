@@ -6,8 +6,10 @@
  *		in the header or the envelope: SMTPUTF8), then tries:
  *
  *		1. the cached session, when it goes to the same next hop
- *		   (after RSET; if that fails the session is dropped
- *		   silently);
+ *		   (after RSET - pipelined in front of MAIL FROM when the
+ *		   server offers PIPELINING; if RSET fails, or the server
+ *		   closed the session, it is dropped silently, before any
+ *		   message data was sent);
  *		2. the next hop: for a domain its MX hosts in order of
  *		   preference (equal preferences in random order), or the
  *		   domain's own addresses when it has no MX record; for
@@ -269,10 +271,16 @@ static void
 smtp_use(struct smtp_ctx *ctx, struct smtp_sess *ss)
 {
 	struct smtp_msg *msg = ctx->msg;
+	int rc;
 
 	ctx->sessions++;
 	msg->conn_us = time_epoch_us();
-	if (smtp_xfer(ss, msg) < 0) {
+	if ((rc = smtp_xfer(ss, msg)) < 0) {
+		/* -2: a cached session that failed its RSET; not counted. */
+		if (rc == -2) {
+			ctx->sessions--;
+			msg->conn_us = 0;
+		}
 		smtp_sess_free(ss);
 		return;
 	}
@@ -446,7 +454,11 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 	}
 
 	if ((ss = smtp_cache_take(ctx.key)) != NULL) {
-		if (smtp_sess_rset(ss) == 0) {
+		if (ss->features & SMTP_F_PIPELINING) {
+			/* RSET goes in front of MAIL FROM. */
+			ss->rset = 1;
+			smtp_use(&ctx, ss);
+		} else if (smtp_sess_rset(ss) == 0) {
 			smtp_use(&ctx, ss);
 		} else if (stream_error(ss->s)) {
 			smtp_sess_free(ss);

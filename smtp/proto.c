@@ -41,6 +41,7 @@
 #define CMD_MAIL	0
 #define CMD_RCPT	1
 #define CMD_DATA	2
+#define CMD_RSET	3		/* leads the group on a reused session */
 
 /* The state of one transaction. */
 struct smtp_tx {
@@ -53,6 +54,7 @@ struct smtp_tx {
 	size_t	 head, tail;
 	size_t	 window;		/* bytes sent, not yet read */
 	int	 mail_failed;
+	int	 rset_failed;		/* the reused session is not usable */
 	int	 data_code;		/* reply to DATA, 0 if none */
 	size_t	 naccepted;
 	struct smtp_reply r;
@@ -189,7 +191,7 @@ static const char *
 smtp_cmd_name(int kind)
 {
 	return kind == CMD_MAIL ? "MAIL FROM" : kind == CMD_RCPT ? "RCPT TO" :
-	    "DATA";
+	    kind == CMD_RSET ? "RSET" : "DATA";
 }
 
 /* smtp_cmd_timeout - the reply time limit of a command */
@@ -197,7 +199,8 @@ static long
 smtp_cmd_timeout(int kind)
 {
 	return kind == CMD_MAIL ? smtp_cfg.mail_timeout : kind == CMD_RCPT ?
-	    smtp_cfg.rcpt_timeout : smtp_cfg.data_init_timeout;
+	    smtp_cfg.rcpt_timeout : kind == CMD_RSET ? smtp_cfg.rset_timeout :
+	    smtp_cfg.data_init_timeout;
 }
 
 /* smtp_broken - note that the session broke during "what" */
@@ -219,13 +222,25 @@ static int
 smtp_handle(struct smtp_tx *tx, int kind, size_t i)
 {
 	static const char *const sending[] = {"sending MAIL FROM",
-	    "sending RCPT TO", "sending DATA command"};
+	    "sending RCPT TO", "sending DATA command", "sending RSET"};
 	size_t k;
 	int rc;
 
 	tx->ss->s->timeout = (int)smtp_cmd_timeout(kind);
-	if ((rc = smtp_reply_read(tx->ss->s, &tx->r, &tx->why)) !=
-	    SMTP_REPLY_OK)
+	rc = smtp_reply_read(tx->ss->s, &tx->r, &tx->why);
+	if (kind == CMD_RSET) {
+		/*
+		 * A cached session that the server closed or no longer
+		 * wants: nothing of this transaction counts, the caller
+		 * drops the session quietly and connects afresh.
+		 */
+		if (rc != SMTP_REPLY_OK || tx->r.code / 100 != 2) {
+			tx->rset_failed = 1;
+			return -1;
+		}
+		return 0;
+	}
+	if (rc != SMTP_REPLY_OK)
 		return smtp_broken(tx, rc, sending[kind]);
 	switch (kind) {
 	case CMD_MAIL:
@@ -269,10 +284,15 @@ smtp_drain(struct smtp_tx *tx)
 	int kind = tx->head < tx->tail ? tx->kind[tx->head] : CMD_MAIL;
 
 	tx->ss->s->timeout = (int)smtp_cfg.mail_timeout;
-	if (stream_flush(tx->ss->s) < 0)
+	if (stream_flush(tx->ss->s) < 0) {
+		if (kind == CMD_RSET) {
+			tx->rset_failed = 1;
+			return -1;
+		}
 		return smtp_broken(tx, SMTP_REPLY_IOERR, kind == CMD_MAIL ?
 		    "sending MAIL FROM" : kind == CMD_RCPT ?
 		    "sending RCPT TO" : "sending DATA command");
+	}
 	tx->window = 0;
 	while (tx->head < tx->tail) {
 		if (smtp_handle(tx, tx->kind[tx->head], tx->arg[tx->head]) < 0)
@@ -502,7 +522,8 @@ smtp_precheck(struct smtp_sess *ss, struct smtp_msg *msg)
  * smtp_xfer - one mail transaction for the recipients still to do.
  * Returns 0 when the session may be used again (the transaction ended
  * cleanly, whatever the replies), -1 when it must be closed without
- * QUIT.
+ * QUIT, -2 when a reused session failed its leading RSET (closed by the
+ * server while cached): nothing was decided, the caller tries afresh.
  */
 int
 smtp_xfer(struct smtp_sess *ss, struct smtp_msg *msg)
@@ -523,8 +544,8 @@ smtp_xfer(struct smtp_sess *ss, struct smtp_msg *msg)
 	buf_init(&tx.text);
 	buf_init(&tx.err.why);
 	tx.rcpt = xmallocarray(n, sizeof(*tx.rcpt));
-	tx.kind = xmallocarray(n + 2, sizeof(*tx.kind));
-	tx.arg = xmallocarray(n + 2, sizeof(*tx.arg));
+	tx.kind = xmallocarray(n + 3, sizeof(*tx.kind));
+	tx.arg = xmallocarray(n + 3, sizeof(*tx.arg));
 	memset(msg->accepted, 0, n);
 	for (i = 0; i < n; i++)
 		if (msg->state[i] == SMTP_R_TODO)
@@ -534,6 +555,14 @@ smtp_xfer(struct smtp_sess *ss, struct smtp_msg *msg)
 		goto out;
 	}
 
+	if (ss->rset) {
+		/* Reused with PIPELINING: RSET costs no round trip. */
+		ss->rset = 0;
+		buf_puts(&cmd, "RSET");
+		if (smtp_send(&tx, CMD_RSET, 0, &cmd) < 0)
+			goto broken;
+		buf_reset(&cmd);
+	}
 	smtp_mail_cmd(&tx, &cmd);
 	if (smtp_send(&tx, CMD_MAIL, 0, &cmd) < 0)
 		goto broken;
@@ -578,6 +607,10 @@ smtp_xfer(struct smtp_sess *ss, struct smtp_msg *msg)
 	goto out;
 
 broken:
+	if (tx.rset_failed) {
+		rc = -2;
+		goto out;
+	}
 	/* The recipients whose fate the server had not told yet. */
 	for (i = 0; i < tx.nrcpt; i++)
 		if (msg->accepted[tx.rcpt[i]] != 2)

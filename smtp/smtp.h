@@ -137,6 +137,7 @@ struct smtp_sess {
 	int	 best;
 	char	*key;			/* cache key: the next hop */
 	unsigned uses;			/* transactions started */
+	int	 rset;			/* reused: RSET leads the next group */
 	int64_t	 born_ms;
 	int64_t	 idle_ms;
 };

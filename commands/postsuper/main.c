@@ -174,7 +174,12 @@ message_ready(const char *path)
 	return r == 1;
 }
 
-/* requeue_file - move to maildrop, ready for pickup; 0 or -1 */
+/*
+ * requeue_file - move to maildrop, ready for pickup; 0 or -1.  The
+ * message starts afresh, as in Postfix (where it gets a new queue ID):
+ * its old defer, bounce and trace logs go, so that qmgr can take a
+ * message new in incoming/ to have none.
+ */
 static int
 requeue_file(const char *from, const char *id)
 {
@@ -185,6 +190,8 @@ requeue_file(const char *from, const char *id)
 	if ((r = move_file(from, to.p)) == 0 && chmod(to.p,
 	    QUEUE_MODE_READY) < 0)
 		log_warn("chmod %s: %m", to.p);
+	if (r == 0)
+		remove_logs(id);
 	buf_free(&to);
 	return r;
 }

@@ -14,6 +14,7 @@
 #define TRIGGER_WAKEUP		'W'	/* periodic wakeup from master */
 #define QMGR_REQ_FLUSH_SITE	'S'	/* "Ssite\n": deferred mail for site */
 #define QMGR_REQ_DELIVER_ONE	'Q'	/* "Qqueue_id\n": this message now */
+#define QMGR_REQ_NEW_ID		'N'	/* "Nqueue_id\n": ready in incoming */
 
 int	 mail_trigger(const char *, const char *);
 

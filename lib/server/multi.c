@@ -2,15 +2,24 @@
  * NAME		multi - skeleton for daemons that serve many clients at once
  * DESCRIPTION	The listening socket is on the event loop; each accepted
  *		connection is handed to accept(), which owns it and calls
- *		srv_multi_client_done() when it is finished with it.  As in
- *		Postfix, the process reports itself busy only while it accepts
- *		connections and available again right after: one process takes
- *		every client it can, and master starts another only when a
- *		connection waits while the process is stuck.  That keeps
- *		clients together, which is what lets cleanup commit many
- *		messages with one fsync.  The process exits after max_idle
- *		seconds without clients, after max_use clients, or when master
- *		goes away, once its clients are done and idle() agrees.
+ *		srv_multi_client_done() when it is finished with it.  The
+ *		process stays "available" to master for as long as it listens:
+ *		one process takes every client, and master starts another only
+ *		when this one stops listening (max_use reached, or exiting).
+ *		Keeping clients together is what lets cleanup commit many
+ *		messages with one fsync; it also means a multi-client daemon
+ *		must never block for long (every lookup has a timeout).
+ *		Reporting "busy" around each accept, as this skeleton once
+ *		did, raced with master: a connection that arrived between the
+ *		two reports made master start a second process, and two
+ *		cleanup processes cost much more CPU than one (they contend
+ *		for the incoming/ directory and their fsyncs no longer
+ *		group).  Busy-then-available is reported once, at the first
+ *		client, so that master knows the process did work (a later
+ *		crash is then restarted, not "bad command startup").  The
+ *		process exits after max_idle seconds without clients, after
+ *		max_use clients, or when master goes away, once its clients
+ *		are done and idle() agrees.
  * SEE ALSO	server(3)
  */
 #include <errno.h>
@@ -38,7 +47,7 @@ multi_can_exit(void)
 	    (multi_hooks->idle == NULL || multi_hooks->idle());
 }
 
-/* multi_stop_listening - no more new clients */
+/* multi_stop_listening - no more new clients; tell master */
 static void
 multi_stop_listening(void)
 {
@@ -48,6 +57,8 @@ multi_stop_listening(void)
 		for (i = 0; i < srv.listen_count; i++)
 			event_fd_del(SRV_LISTEN_FD + i);
 		multi_listening = 0;
+		/* No longer available: master starts a successor. */
+		srv_report(SRV_STAT_BUSY);
 	}
 }
 
@@ -57,7 +68,6 @@ multi_accept(int lfd, int mask, void *ctx)
 {
 	(void)mask;
 	(void)ctx;
-	srv_report(SRV_STAT_BUSY);
 	for (;;) {
 		int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 
@@ -67,16 +77,18 @@ multi_accept(int lfd, int mask, void *ctx)
 				log_warn("accept: %m");
 			break;
 		}
+		if (srv.use_count++ == 0) {
+			/* "Did work" for master; still available. */
+			srv_report(SRV_STAT_BUSY);
+			srv_report(SRV_STAT_AVAIL);
+		}
 		srv_multi_client_busy();
-		srv.use_count++;
 		multi_hooks->accept(fd);
 		if (srv.use_count >= (unsigned)mail_cfg.max_use) {
-			/* Stay "busy": master starts a successor. */
 			multi_stop_listening();
 			return;
 		}
 	}
-	srv_report(SRV_STAT_AVAIL);
 }
 
 /* srv_multi_client_busy - one more client (called by the skeleton) */

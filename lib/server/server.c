@@ -41,7 +41,10 @@ srv_report(int status)
 	if (srv.standalone || srv.master_gone)
 		return;
 	memset(&st, 0, sizeof(st));
-	st.pid = getpid();
+	/* Workers do not report from forked children: cache the pid. */
+	if (srv.pid == 0)
+		srv.pid = getpid();
+	st.pid = srv.pid;
 	st.status = status;
 	if (write(SRV_STATUS_FD, &st, sizeof(st)) != (ssize_t)sizeof(st)) {
 		/* Master is gone; finish up. */

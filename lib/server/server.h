@@ -87,6 +87,7 @@ struct srv_info {
 	int	 master_gone;
 	int	 exit_requested;
 	unsigned use_count;
+	pid_t	 pid;			/* for status reports */
 };
 
 extern struct srv_info srv;

@@ -11,6 +11,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +130,34 @@ log_sanitize(char *s)
 			*s = '?';
 }
 
+
+/*
+ * The process ID of each log line, asked of the kernel once per process:
+ * a child made by fork() forgets the parent's (pthread_atfork).
+ */
+static pid_t log_pid;
+static int log_pid_hooked;
+
+/* log_forgetpid - in a new child */
+static void
+log_forgetpid(void)
+{
+	log_pid = 0;
+}
+
+/* log_getpid - getpid(), cached */
+static pid_t
+log_getpid(void)
+{
+	if (!log_pid_hooked) {
+		log_pid_hooked = 1;
+		(void)pthread_atfork(NULL, NULL, log_forgetpid);
+	}
+	if (log_pid == 0)
+		log_pid = getpid();
+	return log_pid;
+}
+
 /* log_vmsg - format and emit one line */
 void
 log_vmsg(int sev, const char *fmt, va_list ap)
@@ -166,7 +195,7 @@ log_vmsg(int sev, const char *fmt, va_list ap)
 		localtime_r(&now, &tm);
 		strftime(stamp, sizeof(stamp), "%b %e %H:%M:%S", &tm);
 		len = snprintf(line, sizeof(line), "%s %s %s[%ld]: %s\n",
-		    stamp, log_host, log_prog, (long)getpid(), text);
+		    stamp, log_host, log_prog, (long)log_getpid(), text);
 		if (len > (int)sizeof(line) - 1)
 			len = (int)sizeof(line) - 1;
 		(void)!write(log_fd, line, (size_t)len);

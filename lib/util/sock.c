@@ -245,8 +245,11 @@ sock_trigger(const char *path, const char *bytes, size_t len, int timeout)
 	} else if ((fd = sock_unix_connect(path, timeout)) < 0) {
 		return -1;
 	}
-	sock_nonblock(fd, 1);
-	r = write(fd, bytes, len);
+	/* Never wait: a trigger that does not fit is not needed. */
+	if (S_ISFIFO(st.st_mode))
+		r = write(fd, bytes, len);
+	else
+		r = send(fd, bytes, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 	close(fd);
 	return r == (ssize_t)len ? 0 : -1;
 }

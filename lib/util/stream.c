@@ -14,6 +14,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -23,19 +24,20 @@
 #define STREAM_CHUNK	16384
 #define STREAM_HIWAT	65536
 
-/* wait_fd - wait for readability (EV 1) or writability (2); 0 ok */
+/*
+ * wait_fd - wait for readability (what 1) or writability (2) for at most
+ * timeout seconds (0: no limit); 0 ok
+ */
 int
 wait_fd(int fd, int what, int timeout)
 {
 	struct pollfd pfd;
 	int n;
 
-	if (timeout <= 0)
-		return 0;
 	pfd.fd = fd;
 	pfd.events = what == 1 ? POLLIN : POLLOUT;
 	for (;;) {
-		n = poll(&pfd, 1, timeout * 1000);
+		n = poll(&pfd, 1, timeout > 0 ? timeout * 1000 : -1);
 		if (n > 0)
 			return 0;
 		if (n == 0) {
@@ -109,12 +111,31 @@ stream_raw_write(struct stream *s, const char *p, size_t n)
 	ssize_t r;
 
 	while (n > 0) {
-		if (s->ops)
+		if (s->ops) {
 			r = s->ops->write(s, p, n);
-		else if (wait_fd(s->wfd, 2, s->timeout) < 0)
+		} else {
+			/*
+			 * Most writes fit in the socket buffer: try first, and
+			 * wait (within the deadline) only when it is full.
+			 */
 			r = -1;
-		else
-			r = write(s->wfd, p, n);
+			errno = EAGAIN;
+			if (!s->notsock) {
+				r = send(s->wfd, p, n, MSG_DONTWAIT |
+				    MSG_NOSIGNAL);
+				if (r < 0 && errno == ENOTSOCK) {
+					s->notsock = 1;
+					errno = EAGAIN;
+				}
+			}
+			if (r < 0 && errno == EAGAIN) {
+				if (wait_fd(s->wfd, 2, s->timeout) < 0)
+					return -1;
+				r = s->notsock ? write(s->wfd, p, n) :
+				    send(s->wfd, p, n, MSG_DONTWAIT |
+				    MSG_NOSIGNAL);
+			}
+		}
 		if (r < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (r <= 0)

@@ -4,7 +4,8 @@
  *		session) with input and output buffers.  Every read and write
  *		waits at most `timeout' seconds; errors, end of file and time
  *		outs are sticky flags, so a caller may do several operations
- *		and test once.
+ *		and test once.  A write to a socket is tried at once
+ *		(MSG_DONTWAIT) and waits only when the socket is full.
  */
 #ifndef UTIL_STREAM_H
 #define UTIL_STREAM_H
@@ -31,6 +32,7 @@ struct stream {
 	int	 wfd;			/* write side, normally fd */
 	int	 timeout;		/* seconds; 0 means wait forever */
 	int	 flags;
+	int	 notsock;		/* wfd is no socket: poll, then write */
 	struct buf in;
 	size_t	 in_off;
 	struct buf out;
