@@ -65,7 +65,7 @@ smtpd_peer_dns(struct smtpd_state *st)
 		goto out;
 	}
 	r = dns_lookup(qname, DNS_T_PTR, &ptr, &why);
-	if (r != DNS_OK || ptr == NULL || !dns_name_valid(ptr->name)) {
+	if (r != DNS_OK || ptr == NULL || !str_domain_valid(ptr->name)) {
 		st->name_status = st->reverse_name_status = r == DNS_RETRY ?
 		    SMTPD_PEER_TEMP : SMTPD_PEER_PERM;
 		goto out;

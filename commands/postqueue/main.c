@@ -44,6 +44,7 @@
 #include "util/mem.h"
 #include "util/proc.h"
 #include "util/sock.h"
+#include "util/strutil.h"
 
 #define PQ_LIST		1
 #define PQ_JSON		2
@@ -182,7 +183,7 @@ flush_queue(const char *qmgr_request)
 static int
 site_ok(const char *site)
 {
-	size_t len = strlen(site), i, label = 0;
+	size_t len = strlen(site), i;
 
 	if (len == 0 || len > 255)
 		return 0;
@@ -194,22 +195,7 @@ site_ok(const char *site)
 				return 0;
 		return 1;
 	}
-	for (i = 0; i < len; i++) {
-		char c = site[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return 1;
+	return str_domain_valid(site);
 }
 
 /* main - parse options and dispatch */

@@ -138,37 +138,6 @@ dns_end(void)
 }
 
 /*
- * dns_name_valid - a domain name we may ask for: 1-253 characters (a
- * trailing dot aside), labels of 1-63 letters, digits, '-' and '_'.
- */
-int
-dns_name_valid(const char *name)
-{
-	size_t len = strlen(name), label = 0, i;
-
-	if (len > 0 && name[len - 1] == '.')
-		len--;
-	if (len == 0 || len > DNS_NAME_MAX)
-		return 0;
-	for (i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		if (c == '.') {
-			if (label == 0)
-				return 0;
-			label = 0;
-			continue;
-		}
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return 0;
-		if (++label > 63)
-			return 0;
-	}
-	return 1;
-}
-
-/*
  * dns_lookup - records of one type for name.  Returns DNS_OK with a list
  * in *out (free it with dns_rr_free()), else a status and a reason.
  */
@@ -180,7 +149,7 @@ dns_lookup(const char *name, int type, struct dns_rr **out, struct buf *why)
 	int n;
 
 	*out = NULL;
-	if (!dns_name_valid(name)) {
+	if (!str_domain_valid(name)) {
 		buf_reset(why);
 		buf_printf(why, "Name service error for name=%s type=%s: "
 		    "Malformed or unexpected name", str_sane(name, sane,

@@ -84,7 +84,6 @@ struct dns_rr *dns_rr_shuffle(struct dns_rr *);
 int	 dns_rr_null_mx(const struct dns_rr *);
 int	 dns_rr_addr_str(const struct dns_rr *, char *, size_t);
 
-int	 dns_name_valid(const char *);
 int	 dns_addr_literal(const char *, struct dns_rr **);
 int	 dns_protocols(const char *, int *, struct buf *);
 int	 dns_address_pref(const char *, int *, struct buf *);

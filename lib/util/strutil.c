@@ -218,6 +218,38 @@ strlcpy_trunc(char *dst, const char *src, size_t size)
 	return len;
 }
 
+/*
+ * str_domain_valid - a domain name that may go to DNS or name a site: 1-253
+ * characters (a trailing dot aside), labels of 1-63 letters, digits, '-'
+ * and '_'.  (HELO names are held to more: smtpd's ck_valid_hostname().)
+ */
+int
+str_domain_valid(const char *name)
+{
+	size_t len = strlen(name), label = 0, i;
+
+	if (len > 0 && name[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253)
+		return 0;
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c == '.') {
+			if (label == 0)
+				return 0;
+			label = 0;
+			continue;
+		}
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		    (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return 0;
+		if (++label > 63)
+			return 0;
+	}
+	return 1;
+}
+
 /* str_allprint - are all bytes printable ASCII? */
 int
 str_allprint(const char *s, size_t len)

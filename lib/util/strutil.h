@@ -20,6 +20,7 @@ int	 parse_time(const char *, int, long *);
 int	 parse_bool(const char *, int *);
 size_t	 strlcpy_trunc(char *, const char *, size_t);
 int	 str_allprint(const char *, size_t);
+int	 str_domain_valid(const char *);
 const char *str_sane(const char *, char *, size_t);
 
 #define SEPARATORS	", \t\r\n"

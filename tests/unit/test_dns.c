@@ -21,6 +21,7 @@
 
 #include "dns/dns.h"
 #include "util/buf.h"
+#include "util/strutil.h"
 #include "unit.h"
 
 /* A packet under construction. */
@@ -583,30 +584,30 @@ test_names_and_settings(void **state)
 	int mask, pref;
 
 	(void)state;
-	assert_true(dns_name_valid("example.com"));
-	assert_true(dns_name_valid("example.com."));
-	assert_true(dns_name_valid("_dmarc.x-y.example"));
-	assert_false(dns_name_valid(""));
-	assert_false(dns_name_valid("."));
-	assert_false(dns_name_valid("a..b"));
-	assert_false(dns_name_valid(".a"));
-	assert_false(dns_name_valid("a b"));
-	assert_false(dns_name_valid("a\nb"));
-	assert_false(dns_name_valid("\xc3\xa9.example"));
+	assert_true(str_domain_valid("example.com"));
+	assert_true(str_domain_valid("example.com."));
+	assert_true(str_domain_valid("_dmarc.x-y.example"));
+	assert_false(str_domain_valid(""));
+	assert_false(str_domain_valid("."));
+	assert_false(str_domain_valid("a..b"));
+	assert_false(str_domain_valid(".a"));
+	assert_false(str_domain_valid("a b"));
+	assert_false(str_domain_valid("a\nb"));
+	assert_false(str_domain_valid("\xc3\xa9.example"));
 	memset(name, 'a', 63);
 	strcpy(name + 63, ".x");
-	assert_true(dns_name_valid(name));
+	assert_true(str_domain_valid(name));
 	memset(name, 'a', 64);
 	strcpy(name + 64, ".x");
-	assert_false(dns_name_valid(name));
+	assert_false(str_domain_valid(name));
 	memset(name, 'a', sizeof(name));
 	for (size_t k = 60; k < sizeof(name); k += 61)
 		name[k] = '.';
 	name[253] = 0;
-	assert_true(dns_name_valid(name));
+	assert_true(str_domain_valid(name));
 	name[253] = 'a';
 	name[254] = 0;
-	assert_false(dns_name_valid(name));
+	assert_false(str_domain_valid(name));
 	assert_int_equal(dns_lookup(name, DNS_T_A, &r, &why), DNS_INVAL);
 
 	assert_int_equal(dns_protocols("all", &mask, &why), 0);
