@@ -6,6 +6,7 @@
 
 #include <stdint.h>
 #include <sys/time.h>
+#include <sys/types.h>
 
 #include "mail/qid.h"
 #include "server/conn.h"
@@ -57,6 +58,7 @@ struct cleanup_state {
 	int	 fd;
 	struct buf out;			/* records not yet written */
 	long	 file_pos;		/* bytes written plus buffered */
+	off_t	 spare_size;		/* old length of a reused file */
 	long	 data_offset;
 	long	 xtra_offset;
 	long	 size_offset;		/* payload offset of the C record */

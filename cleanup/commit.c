@@ -69,6 +69,15 @@ cleanup_write_size(struct cleanup_state *st)
 	return pwrite_all(st->fd, size, REC_SIZE_LEN, st->size_offset);
 }
 
+/* cleanup_trim - cut what a reused (spare) file had beyond the message */
+static int
+cleanup_trim(struct cleanup_state *st)
+{
+	if (st->spare_size <= (off_t)st->file_pos)
+		return 0;
+	return ftruncate(st->fd, (off_t)st->file_pos);
+}
+
 /*
  * cleanup_end_message - the end record arrived.  On success the message joins
  * the commit list; otherwise the client gets its error now.
@@ -82,8 +91,8 @@ cleanup_end_message(struct cleanup_state *st)
 			    "specified");
 		} else {
 			cleanup_out(st, REC_END, "", 0);
-			if (cleanup_flush(st) == 0 && cleanup_write_size(st) <
-			    0)
+			if (cleanup_flush(st) == 0 && (cleanup_write_size(st) <
+			    0 || cleanup_trim(st) < 0))
 				cleanup_fail(st, CLEANUP_STAT_WRITE, "error "
 				    "writing queue file: %s", strerror(errno));
 		}

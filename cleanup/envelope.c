@@ -26,6 +26,7 @@
 #include "mail/cleanup_clnt.h"
 #include "mail/mail_conf.h"
 #include "mail/qfile.h"
+#include "mail/qspare.h"
 #include "mail/queue.h"
 #include "mail/rec.h"
 #include "mail/rewrite_clnt.h"
@@ -50,9 +51,13 @@ cleanup_open_file(struct cleanup_state *st)
 	struct stat sb;
 	int fd;
 
+	st->spare_size = 0;
 	if (!st->pickup_id) {
-		fd = queue_create(Q_INCOMING, st->id, &st->path, &st->arrival,
-		    QUEUE_MODE_WRITING);
+		fd = qspare_take(Q_INCOMING, st->id, &st->path, &st->arrival,
+		    QUEUE_MODE_WRITING, &st->spare_size);
+		if (fd < 0)
+			fd = queue_create(Q_INCOMING, st->id, &st->path,
+			    &st->arrival, QUEUE_MODE_WRITING);
 		if (fd < 0) {
 			log_warn("create file in %s: %m", Q_INCOMING);
 			cleanup_fail(st, CLEANUP_STAT_WRITE, "cannot create "
@@ -72,9 +77,11 @@ cleanup_open_file(struct cleanup_state *st)
 		st->discard = 1;
 		return 0;
 	}
-	queue_path(&st->path, Q_INCOMING, st->id);
-	fd = open(st->path.p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, QUEUE_MODE_WRITING);
+	fd = qspare_take_named(Q_INCOMING, st->id, &st->path,
+	    QUEUE_MODE_WRITING, &st->spare_size);
+	if (fd < 0 && errno != EEXIST)
+		fd = open(st->path.p, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, QUEUE_MODE_WRITING);
 	if (fd < 0 && errno == EEXIST) {
 		fd = open(st->path.p, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0 || file_flock(fd, LOCK_EXCL | LOCK_NOWAIT) < 0) {

@@ -38,6 +38,7 @@
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
 #include "mail/qfile.h"
+#include "mail/qspare.h"
 #include "mail/queue.h"
 #include "mail/rec.h"
 #include "mail/rewrite_clnt.h"
@@ -227,7 +228,8 @@ qm_remove_logs(const char *id)
 static void
 qm_remove(struct qm_msg *m)
 {
-	if (queue_remove(Q_ACTIVE, m->id) < 0 && errno != ENOENT) {
+	if (qspare_put(Q_ACTIVE, m->id) < 0 &&
+	    queue_remove(Q_ACTIVE, m->id) < 0 && errno != ENOENT) {
 		log_warn("%s: remove: %m", m->id);
 		if (m->unmarked)
 			qm_mark_all_done(m);

@@ -34,6 +34,7 @@
 
 #include "mail/mail_conf.h"
 #include "mail/qfile.h"
+#include "mail/qspare.h"
 #include "mail/queue.h"
 #include "util/argv.h"
 #include "util/events.h"
@@ -276,6 +277,7 @@ qm_scan_deferred(int all)
 	qm_dests_revive();
 	qm_walk(Q_DEFERRED, 0, qm_scan_one_file, &c);
 	qm_load_backlog();
+	qspare_sweep(qmgr_cfg.queue_run_delay);
 }
 
 /*

@@ -53,6 +53,8 @@ const struct param mail_params[] = {
 	    4),
 	P_BOOL("enable_long_queue_ids", "yes", struct mail_cfg,
 	    enable_long_queue_ids),
+	P_INT("spare_queue_file_limit", "100", struct mail_cfg,
+	    spare_queue_file_limit, 0, 0),
 	P_TIME("ipc_timeout", "3600s", struct mail_cfg, ipc_timeout, 's', 1,
 	    0),
 	P_TIME("ipc_idle", "5s", struct mail_cfg, ipc_idle, 's', 1, 0),

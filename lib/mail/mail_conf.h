@@ -32,6 +32,7 @@ struct mail_cfg {
 	char	*hash_queue_names;
 	int	 hash_queue_depth;
 	int	 enable_long_queue_ids;
+	int	 spare_queue_file_limit;
 	long	 ipc_timeout;
 	long	 ipc_idle;
 	long	 max_idle;

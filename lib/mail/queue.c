@@ -35,6 +35,7 @@ const struct queue_names queue_dirs[] = {
 	{Q_TRACE, 0700, 0},
 	{Q_FLUSH, 0700, 0},
 	{Q_SAVED, 0700, 0},
+	{"spare", 0700, 0},
 	{"public", 0710, 1},
 	{"private", 0700, 0},
 	{"pid", 0755, -1},

@@ -158,3 +158,43 @@ def test_defer_transports_hold_until_flush(instance, users):
     assert not instance.mbox("dtuser2")
     instance.cmd("postqueue", "-f")
     wait_for(lambda: instance.mbox("dtuser2"), 30, what="flushed mail")
+
+
+def test_finished_queue_files_are_reused(instance, users):
+    """A finished message's file goes to spare/ and the next message is
+    written over it in place: the same inode under a new queue ID, with
+    nothing of the old message left in it."""
+    users.add("spareuser")
+    instance.start()
+    spare = os.path.join(instance.queue, "spare")
+    assert os.stat(spare).st_mode & 0o777 == 0o700
+    instance.sendmail(["spareuser"], "Subject: first\n\n%s\n" % ("x" * 3000))
+    first = instance.wait_log(r"(\w+): removed")[0]
+    wait_for(lambda: os.listdir(spare) == [first], 30, what="a spare")
+    ino = os.stat(os.path.join(spare, first)).st_ino
+    instance.sendmail(["spareuser"], "Subject: second\n\nshort\n")
+    ids = instance.wait_log(r"(\w+): removed", count=2)
+    second = [i for i in ids if i != first][0]
+    wait_for(lambda: os.listdir(spare) == [second], 30, what="the spare")
+    assert os.stat(os.path.join(spare, second)).st_ino == ino
+    msgs = wait_for(lambda: (lambda t: t if t.count("\nSubject: ") == 2
+                             else None)(instance.mbox("spareuser")), 30)
+    tail = msgs[msgs.index("Subject: second"):]
+    assert "short" in tail and "xxx" not in tail
+    assert re.search(r"%s: message-id=" % second, instance.log())
+
+
+def test_spares_off_removes_them(instance, users):
+    """spare_queue_file_limit = 0: finished files are unlinked, and the
+    spares left from before are removed by qmgr."""
+    users.add("nospare")
+    instance.params.update({"spare_queue_file_limit": "0",
+                            "queue_run_delay": "1s"})
+    instance.start()
+    left = os.path.join(instance.queue, "spare", "5BMgmF59T8z1bZ4d")
+    with open(left, "w") as f:
+        f.write("an old message\n")
+    instance.sendmail(["nospare"], "Subject: n\n\nbody\n")
+    instance.wait_log(r"(\w+): removed")
+    wait_for(lambda: not os.path.exists(left), 30, what="spare removed")
+    assert os.listdir(os.path.join(instance.queue, "spare")) == []
