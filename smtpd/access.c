@@ -316,7 +316,11 @@ ck_access_lookup(struct ck_ctx *c, struct maps *maps, const char *table,
 		    class);
 	} else if (r == DICT_ERROR) {
 		*found = 1;
-		log_warn("%s: %s", table, buf_str(&why));
+		/* The reason names the table already (dict_lookup). */
+		if (strncmp(buf_str(&why), table, strlen(table)) == 0)
+			log_warn("%s", buf_str(&why));
+		else
+			log_warn("%s: %s", table, buf_str(&why));
 		status = ck_temp_failure(c, name);
 	}
 	buf_free(&val);

@@ -419,52 +419,9 @@ ck_policy_connect(struct ck_policy *p, struct buf *why)
 {
 	int fd;
 
-	if (strcmp(p->kind, "unix") == 0) {
-		fd = sock_unix_connect(p->addr, (int)p->timeout);
-	} else {
-		char host[256];
-		const char *colon = strrchr(p->addr, ':');
-		size_t hl = (size_t)(colon - p->addr);
-		struct sockaddr_in sin;
-		struct sockaddr_in6 sin6;
-		long port = 0;
-
-		if (hl >= sizeof(host)) {
-			buf_sets(why, "host name too long");
-			return -1;
-		}
-		memcpy(host, p->addr, hl);
-		host[hl] = 0;
-		if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
-			memmove(host, host + 1, hl - 2);
-			host[hl - 2] = 0;
-		}
-		(void)parse_long(colon + 1, &port);
-		memset(&sin, 0, sizeof(sin));
-		memset(&sin6, 0, sizeof(sin6));
-		if (strcasecmp(host, "localhost") == 0)
-			strcpy(host, "127.0.0.1");
-		if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
-			sin.sin_family = AF_INET;
-			sin.sin_port = htons((uint16_t)port);
-			fd = sock_inet_connect((struct sockaddr *)&sin,
-			    sizeof(sin), (int)p->timeout);
-		} else if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
-			sin6.sin6_family = AF_INET6;
-			sin6.sin6_port = htons((uint16_t)port);
-			fd = sock_inet_connect((struct sockaddr *)&sin6,
-			    sizeof(sin6), (int)p->timeout);
-		} else {
-			/* XXX host names would need lib/dns; use addresses. */
-			buf_printf(why, "host \"%s\" is not an IP address",
-			    host);
-			return -1;
-		}
-	}
-	if (fd < 0) {
-		buf_printf(why, "connect: %m");
+	if ((fd = sock_endpoint_connect(p->kind, p->addr, (int)p->timeout,
+	    why)) < 0)
 		return -1;
-	}
 	p->s = stream_open(fd, (int)p->timeout);
 	p->opened = time_mono_ms();
 	p->requests = 0;

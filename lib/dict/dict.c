@@ -8,8 +8,10 @@
  *		dict_lookup() bounds the key to DICT_KEY_MAX bytes (a longer
  *		key cannot be in any table and is "not found") and folds it
  *		to lower case when the table was opened with
- *		DICT_FLAG_FOLD_FIX (and not DICT_FLAG_NO_FOLD), then calls the
- *		backend.  An error reason starts with the table's type:name.
+ *		DICT_FLAG_FOLD_FIX (and not DICT_FLAG_NO_FOLD) unless the
+ *		backend matches by pattern (DICT_FLAG_PATTERN), then calls
+ *		the backend.  An error reason starts with the table's
+ *		type:name.
  *
  *		maps_open() opens an ordered list of tables from a main.cf
  *		value such as "hash:/etc/postern/virtual, inline:{ a=b }":
@@ -47,6 +49,7 @@ static const struct dict_type dict_types[] = {
 	{ "static", dict_static_open },
 	{ "fail", dict_fail_open },
 	{ "unix", dict_unix_open },
+	{ "socketmap", dict_socketmap_open },
 	{ NULL, NULL },
 };
 
@@ -152,7 +155,8 @@ dict_lookup(struct dict *d, const char *key, struct buf *value,
 		klen = strnlen(key, DICT_KEY_MAX + 1);
 		if (klen > DICT_KEY_MAX)
 			return DICT_NOTFOUND;
-		if (dict_fold_wanted(d->flags)) {
+		if (dict_fold_wanted(d->flags) &&
+		    !(d->flags & DICT_FLAG_PATTERN)) {
 			memcpy(folded, key, klen);
 			folded[klen] = 0;
 			dict_fold(folded, klen);

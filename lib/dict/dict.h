@@ -2,8 +2,8 @@
  * NAME		dict - lookup tables: one interface, one file per backend
  * DESCRIPTION	A table is named "type:name" as in Postfix (hash:/etc/aliases,
  *		lmdb:/etc/postern/virtual, texthash:/file, inline:{k=v, ...},
- *		static:value, fail:name, unix:passwd.byname, and in later work
- *		cidr:, regexp:, pcre:, ldap:, mysql:, proxy:, socketmap:).
+ *		static:value, fail:name, unix:passwd.byname, socketmap:, and
+ *		in later work cidr:, regexp:, pcre:, ldap:, mysql:, proxy:).
  *		A lookup answers DICT_FOUND with a value, DICT_NOTFOUND, or
  *		DICT_ERROR with a reason: a table that cannot answer (bad
  *		file, server down) is a temporary failure for the caller,
@@ -26,6 +26,10 @@
 #define DICT_FLAG_ANYKEY	(1 << 8)	/* backend: the key is ignored
 						 * (static:, fail:), so it is
 						 * neither bounded nor folded */
+#define DICT_FLAG_PATTERN	(1 << 9)	/* backend: answers for whole
+						 * keys (regexp:, pcre:, cidr:,
+						 * socketmap:); keys are
+						 * bounded but not folded */
 
 #define DICT_KEY_MAX	4096
 #define DICT_VALUE_MAX	(1024 * 1024)

@@ -23,6 +23,7 @@ struct dict *dict_inline_open(const char *, int, struct buf *);
 struct dict *dict_static_open(const char *, int, struct buf *);
 struct dict *dict_fail_open(const char *, int, struct buf *);
 struct dict *dict_unix_open(const char *, int, struct buf *);
+struct dict *dict_socketmap_open(const char *, int, struct buf *);
 
 int	 dict_fold_wanted(int);
 void	 dict_fold(char *, size_t);

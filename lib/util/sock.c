@@ -14,10 +14,12 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "log.h"
 #include "sock.h"
 #include "stream.h"
@@ -121,6 +123,65 @@ bad:
 	close(fd);
 	errno = saved;
 	return -1;
+}
+
+/*
+ * sock_endpoint_connect - connect to a service: kind "unix" with a path,
+ * or "inet" with "host:port" where host is an IP address (IPv6 may be in
+ * brackets) or "localhost"; no name is looked up.  The descriptor, or -1
+ * with a reason in why.
+ */
+int
+sock_endpoint_connect(const char *kind, const char *addr, int timeout,
+    struct buf *why)
+{
+	struct sockaddr_in sin;
+	struct sockaddr_in6 sin6;
+	const char *colon;
+	char host[256];
+	size_t hl;
+	long port = 0;
+	int fd;
+
+	if (strcmp(kind, "unix") == 0) {
+		if ((fd = sock_unix_connect(addr, timeout)) < 0)
+			buf_printf(why, "connect: %m");
+		return fd;
+	}
+	if ((colon = strrchr(addr, ':')) == NULL ||
+	    (hl = (size_t)(colon - addr)) == 0 || hl >= sizeof(host) ||
+	    parse_long(colon + 1, &port) < 0 || port < 1 || port > 65535) {
+		buf_printf(why, "bad address \"%s\" (need host:port)", addr);
+		return -1;
+	}
+	memcpy(host, addr, hl);
+	host[hl] = 0;
+	if (host[0] == '[' && hl > 2 && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = 0;
+	}
+	if (strcasecmp(host, "localhost") == 0)
+		strcpy(host, "127.0.0.1");
+	memset(&sin, 0, sizeof(sin));
+	memset(&sin6, 0, sizeof(sin6));
+	if (inet_pton(AF_INET, host, &sin.sin_addr) == 1) {
+		sin.sin_family = AF_INET;
+		sin.sin_port = htons((uint16_t)port);
+		fd = sock_inet_connect((struct sockaddr *)&sin, sizeof(sin),
+		    timeout);
+	} else if (inet_pton(AF_INET6, host, &sin6.sin6_addr) == 1) {
+		sin6.sin6_family = AF_INET6;
+		sin6.sin6_port = htons((uint16_t)port);
+		fd = sock_inet_connect((struct sockaddr *)&sin6, sizeof(sin6),
+		    timeout);
+	} else {
+		/* Host names would need lib/dns; addresses are enough. */
+		buf_printf(why, "host \"%s\" is not an IP address", host);
+		return -1;
+	}
+	if (fd < 0)
+		buf_printf(why, "connect: %m");
+	return fd;
 }
 
 /*

@@ -432,4 +432,5 @@ def instance(mail_accounts):
 # Servers and clients for SMTP tests (DNS, SMTP/LMTP sinks, policy server,
 # smtp-sink/smtp-source, a second loopback address): see fixtures.py.
 from fixtures import (dns, policy_server, policy_servers,  # noqa: E402,F401
-                      second_loopback, sink, sinks, smtp_sink)
+                      second_loopback, sink, sinks, smtp_sink,
+                      socketmaps)

@@ -1417,7 +1417,33 @@ def smtp_source(host, port=None, timeout=300, check=True, **kw):
 # Policy delegation server
 # ======================================================================
 
-class PolicyServer:
+class _ThreadedServer:
+    """What the policy and socketmap test servers share: a socketserver
+    in a thread, its open connections (closed at stop) and a temporary
+    directory.  Subclasses set self.server, self.thread, self._tmp and
+    keep self._conns under self._lock."""
+
+    def start(self):
+        self.thread.start()
+        return self
+
+    def stop(self):
+        self._stopping.set()
+        self.server.shutdown()
+        self.server.server_close()
+        with self._lock:
+            conns = list(self._conns)
+        for c in conns:
+            try:
+                c.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        self.thread.join(5)
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+class PolicyServer(_ThreadedServer):
     """A Postfix policy server (SMTPD_POLICY_README protocol): requests
     are name=value lines ending with an empty line; the answer is
     "action=..." and an empty line.  Connections stay open for more
@@ -1514,31 +1540,113 @@ class PolicyServer:
                                        kwargs={"poll_interval": 0.1},
                                        daemon=True, name="policy")
 
-    def start(self):
-        self.thread.start()
-        return self
-
     def wait(self, n=1, timeout=30):
         wait_until(lambda: len(self.requests) >= n, timeout,
                    what="%d policy request(s)" % n)
         return list(self.requests)
 
     def stop(self):
-        self._stopping.set()
-        self.server.shutdown()
-        self.server.server_close()
-        with self._lock:
-            conns = list(self._conns)
-        for c in conns:
-            try:
-                c.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-        self.thread.join(5)
+        _ThreadedServer.stop(self)
         if self.unix and os.path.exists(self.unix):
             os.unlink(self.unix)
-        if self._tmp:
-            shutil.rmtree(self._tmp, ignore_errors=True)
+
+
+class SocketmapServer(_ThreadedServer):
+    """A socketmap server (Sendmail's protocol, socketmap_table(5)): each
+    request is a netstring "name key", each reply one netstring.
+
+        sm = socketmaps.start(answer=lambda name, key: "OK " + key)
+        sm.address   "inet:127.0.0.1:PORT" or "unix:/path" (add ":name"
+                     for a socketmap: table), sm.requests [(name, key)],
+                     sm.connections
+
+    answer: callable(name, key) returning the reply text ("OK data",
+    "NOTFOUND ", "TEMP reason", ...), bytes (sent as they are, not as a
+    netstring: for malformed replies), DROP or STALL.
+    """
+
+    def __init__(self, answer=None, unix=None):
+        self.answer = answer or (lambda name, key: "NOTFOUND ")
+        self.requests = []
+        self.connections = 0
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._conns = set()
+        self._tmp = None
+        outer = self
+
+        def read_netstring(rfile):
+            digits = b""
+            while True:
+                c = rfile.read(1)
+                if not c:
+                    return None
+                if c == b":":
+                    break
+                if not c.isdigit() or len(digits) > 6:
+                    return None
+                digits += c
+            data = rfile.read(int(digits or b"0"))
+            if rfile.read(1) != b",":
+                return None
+            return data
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                with outer._lock:
+                    outer.connections += 1
+                    outer._conns.add(self.connection)
+                try:
+                    while not outer._stopping.is_set():
+                        try:
+                            req = read_netstring(self.rfile)
+                        except (OSError, ValueError):
+                            return
+                        if req is None:
+                            return
+                        name, _, key = req.decode("utf-8",
+                                                  "replace").partition(" ")
+                        with outer._lock:
+                            outer.requests.append((name, key))
+                        a = outer.answer(name, key)
+                        if a == DROP:
+                            return
+                        if a == STALL:
+                            outer._stopping.wait()
+                            return
+                        if isinstance(a, str):
+                            b = a.encode()
+                            a = b"%d:%s," % (len(b), b)
+                        try:
+                            self.wfile.write(a)
+                            self.wfile.flush()
+                        except OSError:
+                            return
+                finally:
+                    with outer._lock:
+                        outer._conns.discard(self.connection)
+
+        if unix:
+            self._tmp = _tempdir("postern-socketmap-")
+            self.path = os.path.join(self._tmp, "map.sock")
+
+            class Server(socketserver.ThreadingMixIn,
+                         socketserver.UnixStreamServer):
+                daemon_threads = True
+            self.server = Server(self.path, Handler)
+            os.chmod(self.path, 0o666)
+            self.address = "unix:" + self.path
+        else:
+            class Server(socketserver.ThreadingMixIn,
+                         socketserver.TCPServer):
+                daemon_threads = True
+                allow_reuse_address = True
+            self.server = Server(("127.0.0.1", 0), Handler)
+            self.port = self.server.server_address[1]
+            self.address = "inet:127.0.0.1:%d" % self.port
+        self.thread = threading.Thread(target=self.server.serve_forever,
+                                       kwargs={"poll_interval": 0.1},
+                                       daemon=True, name="socketmap")
 
 
 # ======================================================================
@@ -1716,6 +1824,16 @@ def policy_servers():
 def policy_server(policy_servers):
     """A policy server on 127.0.0.1 answering DUNNO (see PolicyServer)."""
     return policy_servers.start()
+
+
+@pytest.fixture
+def socketmaps():
+    """Factory: socketmaps.start(answer=callable, unix=None|True)."""
+    f = _Factory(SocketmapServer)
+    try:
+        yield f
+    finally:
+        f.stop_all()
 
 
 @pytest.fixture
