@@ -3,7 +3,10 @@
  * DESCRIPTION	dict_open() finds the backend for a type in a registry
  *		table and asks it to open the named table.  Backends open
  *		everything (files, maps) at open time, so that lookups keep
- *		working after the process enters its chroot jail.
+ *		working after the process enters its chroot jail.  Types:
+ *		hash, lmdb, texthash, inline, static, fail, unix, regexp,
+ *		pcre, cidr (the last three share the rule-file layer
+ *		dict_rules), socketmap.
  *
  *		dict_lookup() bounds the key to DICT_KEY_MAX bytes (a longer
  *		key cannot be in any table and is "not found") and folds it
@@ -49,6 +52,9 @@ static const struct dict_type dict_types[] = {
 	{ "static", dict_static_open },
 	{ "fail", dict_fail_open },
 	{ "unix", dict_unix_open },
+	{ "regexp", dict_regexp_open },
+	{ "pcre", dict_pcre_open },
+	{ "cidr", dict_cidr_open },
 	{ "socketmap", dict_socketmap_open },
 	{ NULL, NULL },
 };

@@ -2,8 +2,9 @@
  * NAME		dict - lookup tables: one interface, one file per backend
  * DESCRIPTION	A table is named "type:name" as in Postfix (hash:/etc/aliases,
  *		lmdb:/etc/postern/virtual, texthash:/file, inline:{k=v, ...},
- *		static:value, fail:name, unix:passwd.byname, socketmap:, and
- *		in later work cidr:, regexp:, pcre:, ldap:, mysql:, proxy:).
+ *		static:value, fail:name, unix:passwd.byname, socketmap:,
+ *		regexp:, pcre:, cidr:, and in later work ldap:, mysql:,
+ *		proxy:).
  *		A lookup answers DICT_FOUND with a value, DICT_NOTFOUND, or
  *		DICT_ERROR with a reason: a table that cannot answer (bad
  *		file, server down) is a temporary failure for the caller,

@@ -23,6 +23,9 @@ struct dict *dict_inline_open(const char *, int, struct buf *);
 struct dict *dict_static_open(const char *, int, struct buf *);
 struct dict *dict_fail_open(const char *, int, struct buf *);
 struct dict *dict_unix_open(const char *, int, struct buf *);
+struct dict *dict_regexp_open(const char *, int, struct buf *);
+struct dict *dict_pcre_open(const char *, int, struct buf *);
+struct dict *dict_cidr_open(const char *, int, struct buf *);
 struct dict *dict_socketmap_open(const char *, int, struct buf *);
 
 int	 dict_fold_wanted(int);

@@ -22,11 +22,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "util/files.h"
+#include "util/mem.h"
 #include "util/strutil.h"
 #include "dict_source.h"
 
@@ -259,39 +261,24 @@ src_alias_entry(struct src_state *st, unsigned long line, char *p,
 	return st->fn(&ent, st->ctx, why);
 }
 
-/* src_entry - hand one logical line to the format's splitter */
-static int
-src_entry(struct src_state *st, unsigned long line, struct buf *logical,
-    struct buf *why)
-{
-	if (st->format == DICT_SRC_ALIASES)
-		return src_alias_entry(st, line, logical->p, logical->len,
-		    why);
-	return src_postmap_entry(st, line, logical->p, logical->len, why);
-}
-
 /*
- * dict_source_parse - parse source text in the given format; fname is
- * used in messages.  Returns 0, or -1 with a reason (parse errors and
- * errors returned by fn).
+ * dict_source_lines - split text into logical lines and call fn for each
+ * (writable, NUL-terminated, valid during the call) with the number of
+ * its first line: a line that starts with white space
+ * continues the previous one; blank lines and "#" comment lines are
+ * skipped, also inside a logical line; CR before LF is dropped.  A NUL
+ * byte, a continuation with nothing to continue and a logical line longer
+ * than max bytes are errors.  Returns 0, or -1 with a reason.
  */
 int
-dict_source_parse(int format, int flags, const char *fname, const char *text,
-    size_t len, dict_src_fn fn, void *ctx, struct buf *why)
+dict_source_lines(const char *fname, const char *text, size_t len,
+    size_t max, dict_line_fn fn, void *ctx, struct buf *why)
 {
-	struct src_state st;
 	struct buf logical = BUF_INIT;
 	unsigned long lineno = 0, start = 0;
 	size_t pos = 0;
 	int r = 0;
 
-	st.format = format;
-	st.flags = flags;
-	st.fname = fname;
-	st.fn = fn;
-	st.ctx = ctx;
-	buf_init(&st.scratch);
-	buf_reset(why);
 	while (pos < len) {
 		const char *lp = text + pos;
 		const char *nl = memchr(lp, '\n', len - pos);
@@ -320,44 +307,81 @@ dict_source_parse(int format, int flags, const char *fname, const char *text,
 				break;
 			}
 		} else {
-			if (start != 0 && (r = src_entry(&st, start,
-			    &logical, why)) < 0)
+			if (start != 0 && (r = fn(ctx, start, logical.p,
+			    logical.len, why)) < 0)
 				break;
 			buf_reset(&logical);
 			start = lineno;
 		}
-		if (llen > DICT_LINE_MAX - logical.len) {
-			buf_printf(why, "%s, line %lu: entry is too long",
-			    fname, start);
+		if (llen > max - logical.len) {
+			buf_printf(why, "%s, line %lu: entry is too long "
+			    "(limit %zu bytes)", fname, start, max);
 			r = -1;
 			break;
 		}
 		buf_put(&logical, lp, llen);
 	}
 	if (r == 0 && start != 0)
-		r = src_entry(&st, start, &logical, why);
+		r = fn(ctx, start, logical.p, logical.len, why);
 	buf_free(&logical);
+	return r;
+}
+
+/* src_entry - hand one logical line to the format's splitter */
+static int
+src_entry(void *ctx, unsigned long line, char *p, size_t len,
+    struct buf *why)
+{
+	struct src_state *st = ctx;
+
+	if (st->format == DICT_SRC_ALIASES)
+		return src_alias_entry(st, line, p, len, why);
+	return src_postmap_entry(st, line, p, len, why);
+}
+
+/*
+ * dict_source_parse - parse source text in the given format; fname is
+ * used in messages.  Returns 0, or -1 with a reason (parse errors and
+ * errors returned by fn).
+ */
+int
+dict_source_parse(int format, int flags, const char *fname, const char *text,
+    size_t len, dict_src_fn fn, void *ctx, struct buf *why)
+{
+	struct src_state st;
+	int r;
+
+	st.format = format;
+	st.flags = flags;
+	st.fname = fname;
+	st.fn = fn;
+	st.ctx = ctx;
+	buf_init(&st.scratch);
+	buf_reset(why);
+	r = dict_source_lines(fname, text, len, DICT_LINE_MAX, src_entry, &st,
+	    why);
 	buf_free(&st.scratch);
 	return r;
 }
 
-/* dict_source_read_fd - read a whole source stream; label for messages */
-int
-dict_source_read_fd(int fd, const char *label, struct buf *text,
+/* source_read_max - read a whole stream of at most max bytes */
+static int
+source_read_max(int fd, const char *label, size_t max, struct buf *text,
     struct buf *why)
 {
 	struct stat st;
 
 	/* Size the buffer once for a regular file: no copying as it grows. */
 	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
-	    (unsigned long long)st.st_size < DICT_SOURCE_MAX) {
+	    (unsigned long long)st.st_size < max) {
 		buf_reset(text);
 		buf_reserve(text, (size_t)st.st_size + 8192);
 	}
-	if (read_fd_all(fd, text, DICT_SOURCE_MAX) < 0) {
+	if (read_fd_all(fd, text, max) < 0) {
 		buf_reset(why);
 		if (errno == EFBIG)
-			buf_printf(why, "%s: file is too large", label);
+			buf_printf(why, "%s: file is too large (limit %zu "
+			    "bytes)", label, max);
 		else
 			buf_printf(why, "read %s: %s", label, strerror(errno));
 		return -1;
@@ -365,6 +389,70 @@ dict_source_read_fd(int fd, const char *label, struct buf *text,
 	if (text->p == NULL)
 		buf_sets(text, "");
 	return 0;
+}
+
+/* dict_source_read_fd - read a whole source stream; label for messages */
+int
+dict_source_read_fd(int fd, const char *label, struct buf *text,
+    struct buf *why)
+{
+	return source_read_max(fd, label, DICT_SOURCE_MAX, text, why);
+}
+
+/*
+ * dict_srcfile_open - open and read a table's file (at most max bytes)
+ * into text, keeping it open so that dict_srcfile_changed() can tell
+ * when it is rewritten or replaced.  0, or -1 with a reason (the watch
+ * is then closed).
+ */
+int
+dict_srcfile_open(struct dict_srcfile *f, const char *path, size_t max,
+    struct buf *text, struct buf *why)
+{
+	f->path = xstrdup(path);
+	if ((f->fd = open(path, O_RDONLY | O_CLOEXEC)) < 0) {
+		buf_printf(why, "open %s: %s", path, strerror(errno));
+		dict_srcfile_close(f);
+		return -1;
+	}
+	if (fstat(f->fd, &f->st) < 0) {
+		buf_printf(why, "fstat %s: %s", path, strerror(errno));
+		dict_srcfile_close(f);
+		return -1;
+	}
+	if (source_read_max(f->fd, path, max, text, why) < 0) {
+		dict_srcfile_close(f);
+		return -1;
+	}
+	return 0;
+}
+
+/* dict_srcfile_changed - was the file rewritten, removed or replaced? */
+int
+dict_srcfile_changed(const struct dict_srcfile *f)
+{
+	struct stat st;
+
+	if (f->fd < 0 || fstat(f->fd, &st) < 0 || st.st_nlink == 0 ||
+	    st.st_size != f->st.st_size ||
+	    st.st_mtim.tv_sec != f->st.st_mtim.tv_sec ||
+	    st.st_mtim.tv_nsec != f->st.st_mtim.tv_nsec)
+		return 1;
+	if (stat(f->path, &st) == 0 && (st.st_ino != f->st.st_ino ||
+	    st.st_dev != f->st.st_dev))
+		return 1;
+	return 0;
+}
+
+/* dict_srcfile_close - stop watching */
+void
+dict_srcfile_close(struct dict_srcfile *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
+	free(f->path);
+	f->path = NULL;
 }
 
 /* dict_source_read - read a whole source file */

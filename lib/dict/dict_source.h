@@ -24,6 +24,7 @@
 #define DICT_DICT_SOURCE_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 
 #include "util/buf.h"
 #include "dict.h"
@@ -56,9 +57,27 @@ struct dict_src_ent {
 typedef int (*dict_src_fn)(const struct dict_src_ent *, void *,
 	    struct buf *);
 
+/* Called once per logical line (first line number, text, length). */
+typedef int (*dict_line_fn)(void *, unsigned long, char *, size_t,
+	    struct buf *);
+
+int	 dict_source_lines(const char *, const char *, size_t, size_t,
+	    dict_line_fn, void *, struct buf *);
 int	 dict_source_parse(int, int, const char *, const char *, size_t,
 	    dict_src_fn, void *, struct buf *);
 int	 dict_source_read(const char *, struct buf *, struct buf *);
+
+/* A table's source file, read at open and watched for changes. */
+struct dict_srcfile {
+	int	 fd;
+	char	*path;
+	struct stat st;			/* when read */
+};
+
+int	 dict_srcfile_open(struct dict_srcfile *, const char *, size_t,
+	    struct buf *, struct buf *);
+int	 dict_srcfile_changed(const struct dict_srcfile *);
+void	 dict_srcfile_close(struct dict_srcfile *);
 int	 dict_source_read_fd(int, const char *, struct buf *, struct buf *);
 
 #endif

@@ -31,9 +31,7 @@
 struct dict_texthash {
 	struct dict dict;
 	struct htable *table;		/* key -> char * value */
-	char	*path;
-	int	 fd;
-	struct stat st;			/* when read */
+	struct dict_srcfile file;
 };
 
 /* dict_texthash_lookup - find a key in memory */
@@ -55,18 +53,7 @@ dict_texthash_lookup(struct dict *d, const char *key, struct buf *value,
 static int
 dict_texthash_changed(struct dict *d)
 {
-	struct dict_texthash *t = (struct dict_texthash *)d;
-	struct stat st;
-
-	if (fstat(t->fd, &st) < 0 || st.st_nlink == 0 ||
-	    st.st_size != t->st.st_size ||
-	    st.st_mtim.tv_sec != t->st.st_mtim.tv_sec ||
-	    st.st_mtim.tv_nsec != t->st.st_mtim.tv_nsec)
-		return 1;
-	if (stat(t->path, &st) == 0 && (st.st_ino != t->st.st_ino ||
-	    st.st_dev != t->st.st_dev))
-		return 1;
-	return 0;
+	return dict_srcfile_changed(&((struct dict_texthash *)d)->file);
 }
 
 /* dict_texthash_close - free the table */
@@ -76,8 +63,7 @@ dict_texthash_close(struct dict *d)
 	struct dict_texthash *t = (struct dict_texthash *)d;
 
 	htable_free(t->table, free);
-	close(t->fd);
-	free(t->path);
+	dict_srcfile_close(&t->file);
 	free(t);
 }
 
@@ -103,21 +89,11 @@ dict_texthash_open(const char *name, int flags, struct buf *why)
 {
 	struct dict_texthash *t;
 	struct buf text = BUF_INIT;
-	int fd;
 
-	if ((fd = open(name, O_RDONLY | O_CLOEXEC)) < 0) {
-		buf_printf(why, "open %s: %s", name, strerror(errno));
-		return NULL;
-	}
 	t = xcalloc(1, sizeof(*t));
-	t->fd = fd;
-	t->path = xstrdup(name);
 	t->table = htable_create(64);
-	if (fstat(fd, &t->st) < 0) {
-		buf_printf(why, "fstat %s: %s", name, strerror(errno));
-		goto bad;
-	}
-	if (dict_source_read_fd(fd, name, &text, why) < 0)
+	if (dict_srcfile_open(&t->file, name, DICT_SOURCE_MAX, &text,
+	    why) < 0)
 		goto bad;
 	if (dict_source_parse(DICT_SRC_POSTMAP, dict_fold_wanted(flags) ?
 	    DICT_SRC_FOLD : 0, name, text.p, text.len, texthash_add, t,

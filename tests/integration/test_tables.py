@@ -121,3 +121,69 @@ def test_socketmap_in_smtpd(acc, socketmaps):  # noqa: F811
     keys = [k for n, k in sm.requests]
     assert "busy@mx.test.example" in keys
     assert "mx.test.example" not in keys and "busy@" not in keys
+
+
+def write(inst, name, text):
+    import os
+    path = os.path.join(inst.etc, name)
+    with open(path, "w") as f:
+        f.write(text)
+    return path
+
+
+def test_rule_tables_postmap(instance):
+    """regexp:, pcre: and cidr: files through postmap -q; a broken file is
+    a lookup error (exit 2) naming file and line."""
+    instance.write_config()
+    re_ = write(instance, "t.regexp",
+                "if /@example\\.com$/\n"
+                "/^(.*)\\+.*@example\\.com$/   $1@example.com\n"
+                "endif\n"
+                "/^postmaster@/   root\n"
+                "/^CASE@/i   exact\n")
+    pc = write(instance, "t.pcre",
+               "/^(\\w+)@(?:mx\\.)?example\\.org$/  user $1\n"
+               "!/\\.org$/   not org\n")
+    ci = write(instance, "t.cidr",
+               "192.0.2.0/24   REJECT test net\n"
+               "2001:db8::/32  OK\n"
+               "if !10.0.0.0/8\n"
+               "0.0.0.0/0      DUNNO\n"
+               "endif\n")
+    q = lambda t, k: postmap_q(instance, t, k)[:2]  # noqa: E731
+    assert q("regexp:" + re_, "bob+x@example.com") == (0, "bob@example.com")
+    assert q("regexp:" + re_, "bob+x@example.net") == (1, "")
+    # Case-insensitive by default; the i flag turns that off.
+    assert q("regexp:" + re_, "POSTMASTER@a") == (0, "root")
+    assert q("regexp:" + re_, "case@a") == (1, "")
+    assert q("regexp:" + re_, "CASE@a") == (0, "exact")
+    assert q("pcre:" + pc, "Ann@MX.example.org") == (0, "user Ann")
+    assert q("pcre:" + pc, "x@example.net") == (0, "not org")
+    assert q("cidr:" + ci, "192.0.2.77") == (0, "REJECT test net")
+    assert q("cidr:" + ci, "2001:0db8:0:0::1") == (0, "OK")
+    assert q("cidr:" + ci, "10.1.2.3") == (1, "")
+    assert q("cidr:" + ci, "198.51.100.1") == (0, "DUNNO")
+    assert q("cidr:" + ci, "not.an.address") == (1, "")
+    bad = write(instance, "bad.pcre", "/ok/ fine\n/(unclosed/ x\n")
+    code, out, err = postmap_q(instance, "pcre:" + bad, "ok")
+    assert code == 2 and "bad.pcre, line 2" in err, err
+
+
+def test_cidr_and_pcre_in_smtpd(acc):  # noqa: F811
+    """check_client_access cidr: and check_recipient_access pcre: in a
+    running smtpd (tables opened before the chroot)."""
+    inst = acc
+    ci = write(inst, "clients.cidr", "127.0.0.2/32  REJECT go away\n")
+    pc = write(inst, "rcpt.pcre", "/^nobody\\+/  550 5.1.1 No such box\n")
+    inst.params["smtpd_client_restrictions"] = "check_client_access cidr:" + ci
+    inst.params["smtpd_recipient_restrictions"] = (
+        "check_recipient_access pcre:%s, permit_mynetworks, "
+        "reject_unauth_destination" % pc)
+    inst.start()
+    code, text = try_rcpt(inst, "nobody+x@mx.test.example")
+    assert (code, text) == (550, "5.1.1 <nobody+x@mx.test.example>: "
+                            "Recipient address rejected: No such box")
+    assert try_rcpt(inst, LOCAL)[0] == 250
+    code, text = try_rcpt(inst, LOCAL, source="127.0.0.2")
+    assert (code, text) == (554, "5.7.1 <unknown[127.0.0.2]>: Client host "
+                            "rejected: go away")
