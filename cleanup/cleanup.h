@@ -22,6 +22,19 @@ struct cleanup_cfg {
 	int	 always_add_missing_headers;
 	int	 duplicate_filter_limit;
 	int	 enable_original_recipient;
+	char	*canonical_maps;
+	char	*sender_canonical_maps;
+	char	*recipient_canonical_maps;
+	char	*canonical_classes;
+	char	*sender_canonical_classes;
+	char	*recipient_canonical_classes;
+	char	*masquerade_domains;
+	char	*masquerade_exceptions;
+	char	*masquerade_classes;
+	char	*propagate_unmatched_extensions;
+	int	 virtual_alias_expansion_limit;
+	int	 virtual_alias_recursion_limit;
+	int	 virtual_alias_address_length_limit;
 };
 
 extern struct cleanup_cfg cleanup_cfg;
@@ -34,6 +47,12 @@ extern const struct param cleanup_params[];
 #define CL_PHASE_EXTRACTED	4
 #define CL_PHASE_COMMIT		5	/* waiting for the group fsync */
 #define CL_PHASE_DONE		6
+
+/* Address classes (canonical_classes, masquerade_classes). */
+#define CL_CLASS_ENV_SENDER	(1 << 0)
+#define CL_CLASS_ENV_RCPT	(1 << 1)
+#define CL_CLASS_HDR_SENDER	(1 << 2)
+#define CL_CLASS_HDR_RCPT	(1 << 3)
 
 /* Headers seen. */
 #define CL_SEEN_FROM		(1 << 0)
@@ -106,6 +125,17 @@ void	 cleanup_envelope(struct cleanup_state *, int, const char *, size_t);
 void	 cleanup_add_rcpt(struct cleanup_state *, const char *, const char *,
 	    int);
 int	 cleanup_rewrite(struct cleanup_state *, const char *, struct buf *);
+int	 cleanup_rewrite_rule(struct cleanup_state *, const char *,
+	    const char *, struct buf *);
+void	 cleanup_recipient(struct cleanup_state *, const char *,
+	    const char *, int);
+
+/* addrmap.c */
+void	 cleanup_map_init(void);
+const char *cleanup_map_changed(void);
+int	 cleanup_map_addr(struct cleanup_state *, int, struct buf *);
+int	 cleanup_map_virtual(struct cleanup_state *, const char *,
+	    struct argv *);
 
 /* message.c */
 void	 cleanup_content_start(struct cleanup_state *);

@@ -155,8 +155,16 @@ cleanup_env_begin(struct cleanup_state *st)
 int
 cleanup_rewrite(struct cleanup_state *st, const char *addr, struct buf *out)
 {
+	return cleanup_rewrite_rule(st, st->rewrite_context ?
+	    st->rewrite_context : "local", addr, out);
+}
+
+/* cleanup_rewrite_rule - the same with a given rule (local, remote) */
+int
+cleanup_rewrite_rule(struct cleanup_state *st, const char *ctx,
+    const char *addr, struct buf *out)
+{
 	struct buf why = BUF_INIT;
-	const char *ctx = st->rewrite_context ? st->rewrite_context : "local";
 
 	if (*addr == 0) {
 		buf_reset(out);
@@ -213,6 +221,31 @@ cleanup_add_rcpt(struct cleanup_state *st, const char *addr,
 		cleanup_outs(st, REC_ORCP, orig);
 	cleanup_outs(st, REC_RCPT, addr);
 	st->rcpt_count++;
+}
+
+/*
+ * cleanup_recipient - one envelope recipient in canonical form: address
+ * mapping (canonical, masquerading, virtual aliases; addrmap.c), then a
+ * recipient record for each resulting address.  orig is the address as
+ * the client gave it.
+ */
+void
+cleanup_recipient(struct cleanup_state *st, const char *canon,
+    const char *orig, int notify)
+{
+	struct buf addr = BUF_INIT;
+	struct argv out = { NULL, 0, 0 };
+	size_t i;
+
+	if (st->status != CLEANUP_STAT_OK || st->discard)
+		return;
+	buf_sets(&addr, canon);
+	if (cleanup_map_addr(st, CL_CLASS_ENV_RCPT, &addr) == 0 &&
+	    cleanup_map_virtual(st, buf_str(&addr), &out) == 0)
+		for (i = 0; i < out.n; i++)
+			cleanup_add_rcpt(st, out.v[i], orig, notify);
+	argv_clear(&out);
+	buf_free(&addr);
 }
 
 /* cleanup_attr - one "name=value" attribute */
@@ -300,7 +333,8 @@ cleanup_envelope(struct cleanup_state *st, int type, const char *p,
 			break;
 		}
 		buf_set(&tmp, p, len);
-		if (cleanup_rewrite(st, tmp.p, &canon) < 0)
+		if (cleanup_rewrite(st, tmp.p, &canon) < 0 ||
+		    cleanup_map_addr(st, CL_CLASS_ENV_SENDER, &canon) < 0)
 			break;
 		st->sender = xstrdup(buf_str(&canon));
 		cleanup_env_begin(st);
@@ -331,7 +365,7 @@ cleanup_envelope(struct cleanup_state *st, int type, const char *p,
 		buf_set(&tmp, p, len);
 		if (cleanup_rewrite(st, tmp.p, &canon) < 0)
 			break;
-		cleanup_add_rcpt(st, buf_str(&canon), st->orcpt.len ?
+		cleanup_recipient(st, buf_str(&canon), st->orcpt.len ?
 		    buf_str(&st->orcpt) : tmp.p, st->notify);
 		buf_reset(&st->orcpt);
 		st->notify = 0;

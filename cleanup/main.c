@@ -34,6 +34,7 @@ main(int argc, char **argv)
 	static const struct srv_hooks hooks = {
 		.params = cleanup_params,
 		.cfg = &cleanup_cfg,
+		.pre_jail = cleanup_map_init,
 		.post_jail = cleanup_commit_init,
 		.accept = cleanup_accept,
 	};

@@ -33,11 +33,27 @@
 #include "util/strutil.h"
 #include "cleanup.h"
 
-static const char *const cleanup_addr_headers[] = {
-	"from", "sender", "reply-to", "to", "cc", "bcc", "errors-to",
-	"return-receipt-to", "resent-from", "resent-sender",
-	"resent-reply-to", "resent-to", "resent-cc", "resent-bcc",
-	"disposition-notification-to", NULL,
+/* Address headers, and the class of their addresses. */
+static const struct {
+	const char *name;
+	int	 class;
+} cleanup_addr_headers[] = {
+	{ "from", CL_CLASS_HDR_SENDER },
+	{ "sender", CL_CLASS_HDR_SENDER },
+	{ "reply-to", CL_CLASS_HDR_SENDER },
+	{ "to", CL_CLASS_HDR_RCPT },
+	{ "cc", CL_CLASS_HDR_RCPT },
+	{ "bcc", CL_CLASS_HDR_RCPT },
+	{ "errors-to", CL_CLASS_HDR_SENDER },
+	{ "return-receipt-to", CL_CLASS_HDR_SENDER },
+	{ "resent-from", CL_CLASS_HDR_SENDER },
+	{ "resent-sender", CL_CLASS_HDR_SENDER },
+	{ "resent-reply-to", CL_CLASS_HDR_SENDER },
+	{ "resent-to", CL_CLASS_HDR_RCPT },
+	{ "resent-cc", CL_CLASS_HDR_RCPT },
+	{ "resent-bcc", CL_CLASS_HDR_RCPT },
+	{ "disposition-notification-to", CL_CLASS_HDR_SENDER },
+	{ NULL, 0 },
 };
 
 /* cleanup_rfc822_date - "Sun, 22 Nov 2026 23:45:30 +0000 (UTC)" */
@@ -164,11 +180,15 @@ cleanup_extract(struct cleanup_state *st, struct argv *to, const char *v,
 }
 
 /*
- * cleanup_rewrite_header - rewrite unqualified addresses in an address
- * header (locally submitted mail); keeps the rest of the text as is.
+ * cleanup_rewrite_header - rewrite the addresses of an address header
+ * (locally submitted mail): unqualified addresses get their canonical
+ * form, then every address goes through the canonical maps and
+ * masquerading of its class (header_sender or header_recipient); the
+ * rest of the text stays as it is.
  */
 static void
-cleanup_rewrite_header(struct cleanup_state *st, struct buf *h, size_t voff)
+cleanup_rewrite_header(struct cleanup_state *st, struct buf *h, size_t voff,
+    int class)
 {
 	static const struct addr_limits lim = ADDR_LIMITS_DEFAULT;
 	struct addr_list list;
@@ -186,11 +206,15 @@ cleanup_rewrite_header(struct cleanup_state *st, struct buf *h, size_t voff)
 	for (i = 0; i < list.n; i++) {
 		struct addr_item *it = &list.v[i];
 
-		if (it->addr[0] == 0 || strchr(it->addr, '@'))
+		if (it->addr[0] == 0)
 			continue;
-		if (cleanup_rewrite(st, it->addr, &canon) < 0)
+		if (strchr(it->addr, '@'))
+			buf_sets(&canon, it->addr);
+		else if (cleanup_rewrite(st, it->addr, &canon) < 0)
 			break;
-		if (strcmp(canon.p ? canon.p : "", it->addr) == 0)
+		if (cleanup_map_addr(st, class, &canon) < 0)
+			break;
+		if (strcmp(buf_str(&canon), it->addr) == 0)
 			continue;
 		addr_quote(buf_str(&canon), &quoted);
 		buf_put(&out, v + pos, it->start - pos);
@@ -268,9 +292,10 @@ cleanup_header(struct cleanup_state *st)
 	}
 	if ((st->flags & CLEANUP_FLAG_LOCAL) &&
 	    !(st->flags & CLEANUP_FLAG_NOTICE)) {
-		for (i = 0; cleanup_addr_headers[i]; i++)
-			if (strcmp(name, cleanup_addr_headers[i]) == 0) {
-				cleanup_rewrite_header(st, h, (size_t)voff);
+		for (i = 0; cleanup_addr_headers[i].name; i++)
+			if (strcmp(name, cleanup_addr_headers[i].name) == 0) {
+				cleanup_rewrite_header(st, h, (size_t)voff,
+				    cleanup_addr_headers[i].class);
 				break;
 			}
 	}
@@ -474,7 +499,7 @@ cleanup_content_end(struct cleanup_state *st)
 		struct buf canon = BUF_INIT;
 
 		if (cleanup_rewrite(st, x->v[i], &canon) == 0)
-			cleanup_add_rcpt(st, buf_str(&canon), x->v[i], 0);
+			cleanup_recipient(st, buf_str(&canon), x->v[i], 0);
 		buf_free(&canon);
 	}
 }

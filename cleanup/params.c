@@ -22,6 +22,32 @@ const struct param cleanup_params[] = {
 	    duplicate_filter_limit, 0, 0),
 	P_BOOL("enable_original_recipient", "yes", struct cleanup_cfg,
 	    enable_original_recipient),
+	P_STR("canonical_maps", "", struct cleanup_cfg, canonical_maps),
+	P_STR("sender_canonical_maps", "", struct cleanup_cfg,
+	    sender_canonical_maps),
+	P_STR("recipient_canonical_maps", "", struct cleanup_cfg,
+	    recipient_canonical_maps),
+	P_STR("canonical_classes", "envelope_sender, envelope_recipient, "
+	    "header_sender, header_recipient", struct cleanup_cfg,
+	    canonical_classes),
+	P_STR("sender_canonical_classes", "envelope_sender, header_sender",
+	    struct cleanup_cfg, sender_canonical_classes),
+	P_STR("recipient_canonical_classes",
+	    "envelope_recipient, header_recipient", struct cleanup_cfg,
+	    recipient_canonical_classes),
+	P_STR("masquerade_domains", "", struct cleanup_cfg, masquerade_domains),
+	P_STR("masquerade_exceptions", "", struct cleanup_cfg,
+	    masquerade_exceptions),
+	P_STR("masquerade_classes", "envelope_sender, header_sender, "
+	    "header_recipient", struct cleanup_cfg, masquerade_classes),
+	P_STR("propagate_unmatched_extensions", "canonical, virtual",
+	    struct cleanup_cfg, propagate_unmatched_extensions),
+	P_INT("virtual_alias_expansion_limit", "1000", struct cleanup_cfg,
+	    virtual_alias_expansion_limit, 1, 0),
+	P_INT("virtual_alias_recursion_limit", "1000", struct cleanup_cfg,
+	    virtual_alias_recursion_limit, 1, 0),
+	P_INT("virtual_alias_address_length_limit", "1000", struct cleanup_cfg,
+	    virtual_alias_address_length_limit, 1, 0),
 	P_END
 };
 

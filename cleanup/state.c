@@ -23,6 +23,8 @@
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
 #include "mail/rec.h"
+#include "server/server.h"
+#include "util/events.h"
 #include "util/files.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -324,7 +326,19 @@ cleanup_accept(int fd)
 {
 	struct cleanup_state *st = xcalloc(1, sizeof(*st));
 	struct buf hello = BUF_INIT;
+	static int64_t last_check;
+	const char *changed;
 
+	/*
+	 * At most once a second: when postmap replaced a table, serve this
+	 * client and stop listening; master starts a process that opens the
+	 * new table.
+	 */
+	if (!srv.exit_requested && time_due(&last_check, 1000) &&
+	    (changed = cleanup_map_changed()) != NULL) {
+		log_info("table %s has changed -- restarting", changed);
+		srv.exit_requested = 1;
+	}
 	st->fd = -1;
 	st->uid = -1;
 	buf_init(&st->reason);

@@ -314,7 +314,7 @@ local_alias(struct local_msg *msg, struct local_result *res,
 	list.key = key.p;
 	list.cls = LOCAL_CLASS_ALIAS;
 	list.privs = privs;
-	if (local_cfg.owner_request_special && !str_prefix(name, "owner-")) {
+	if (mail_cfg.owner_request_special && !str_prefix(name, "owner-")) {
 		r = alias_owner_sender(msg, res, attr, name, &sender);
 		if (r < 0)
 			goto out;

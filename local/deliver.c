@@ -127,7 +127,7 @@ local_addr_split(const char *addr, struct local_addr *a)
 	buf_sets(&a->delim, "");
 	if (delims == NULL || *delims == 0)
 		return;
-	if (local_cfg.owner_request_special &&
+	if (mail_cfg.owner_request_special &&
 	    (str_prefix(a->local.p, "owner-") ||
 	    str_suffix(a->local.p, "-request")))
 		return;

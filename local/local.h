@@ -29,7 +29,6 @@ struct local_cfg {
 	char	*command_execution_directory;
 	char	*command_expansion_filter;
 	char	*mailbox_delivery_lock;
-	int	 owner_request_special;
 	int	 expand_owner_alias;
 	char	*prepend_delivered_header;
 	int	 enable_original_recipient;

@@ -36,8 +36,6 @@ const struct param local_params[] = {
 	    struct local_cfg, command_expansion_filter),
 	P_STR("mailbox_delivery_lock", "fcntl, dotlock", struct local_cfg,
 	    mailbox_delivery_lock),
-	P_BOOL("owner_request_special", "yes", struct local_cfg,
-	    owner_request_special),
 	P_BOOL("expand_owner_alias", "no", struct local_cfg,
 	    expand_owner_alias),
 	P_STR("prepend_delivered_header", "command, file, forward",

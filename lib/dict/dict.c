@@ -39,6 +39,9 @@
 #include "dict.h"
 #include "dict_impl.h"
 
+static int maps_find_flags(struct maps *, const char *, int, struct buf *,
+    struct buf *);
+
 struct dict_type {
 	const char *type;
 	struct dict *(*open)(const char *, int, struct buf *);
@@ -297,10 +300,33 @@ int
 maps_find(struct maps *m, const char *key, struct buf *value,
     struct buf *why)
 {
+	return maps_find_flags(m, key, 0, value, why);
+}
+
+/*
+ * maps_find_partial - maps_find() for a partial key (an address without
+ * its extension, a bare user, "@domain"): tables that answer for whole
+ * keys only (DICT_FLAG_PATTERN: regexp:, pcre:, cidr:, socketmap:) are
+ * not asked, as in Postfix.
+ */
+int
+maps_find_partial(struct maps *m, const char *key, struct buf *value,
+    struct buf *why)
+{
+	return maps_find_flags(m, key, DICT_FLAG_PATTERN, value, why);
+}
+
+/* maps_find_flags - maps_find(), skipping tables with any of skip */
+static int
+maps_find_flags(struct maps *m, const char *key, int skip,
+    struct buf *value, struct buf *why)
+{
 	size_t i;
 	int r;
 
 	for (i = 0; i < m->n; i++) {
+		if (m->v[i]->flags & skip)
+			continue;
 		r = dict_lookup(m->v[i], key, value, why);
 		if (r != DICT_NOTFOUND)
 			return r;

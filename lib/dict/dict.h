@@ -56,6 +56,8 @@ struct maps;
 
 struct maps *maps_open(const char *, const char *, int);
 int	 maps_find(struct maps *, const char *, struct buf *, struct buf *);
+int	 maps_find_partial(struct maps *, const char *, struct buf *,
+	    struct buf *);
 int	 maps_changed(struct maps *);
 int	 maps_empty(const struct maps *);
 const char *maps_title(const struct maps *);

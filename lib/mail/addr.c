@@ -15,10 +15,12 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "util/log.h"
 #include "util/mem.h"
 #include "addr.h"
+#include "mail_conf.h"
 
 #define TOK_ATOM	'a'
 #define TOK_QSTR	'q'
@@ -398,7 +400,9 @@ addr_domain(const char *addr)
 /*
  * addr_split_ext - split "user+ext@domain" with recipient_delimiter
  * characters delims into user, extension and domain.  An empty delims or
- * no delimiter leaves ext empty.
+ * no delimiter leaves ext empty.  With owner_request_special, owner-name
+ * and name-request local parts are never split (they name mailing list
+ * owners, as in Postfix).
  */
 void
 addr_split_ext(const char *addr, const char *delims, struct buf *user,
@@ -411,6 +415,10 @@ addr_split_ext(const char *addr, const char *delims, struct buf *user,
 	buf_reset(ext);
 	if (domain)
 		buf_sets(domain, at ? at + 1 : "");
+	if (mail_cfg.owner_request_special && ((llen > 6 &&
+	    strncasecmp(addr, "owner-", 6) == 0) || (llen > 8 &&
+	    strncasecmp(addr + llen - 8, "-request", 8) == 0)))
+		delims = NULL;
 	for (i = 0; delims && *delims && i < llen; i++) {
 		if (strchr(delims, addr[i]) && i > 0) {
 			buf_put(user, addr, i);

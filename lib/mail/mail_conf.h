@@ -41,6 +41,9 @@ struct mail_cfg {
 	char	*empty_address_recipient;
 	char	*double_bounce_sender;
 	char	*recipient_delimiter;
+	int	 owner_request_special;
+	char	*virtual_maps;
+	char	*virtual_alias_maps;
 	long	 message_size_limit;
 	char	*process_name;
 	char	*import_environment;

@@ -17,6 +17,7 @@
 #include <ctype.h>
 
 #include "mail/addr.h"
+#include "mail/mail_conf.h"
 #include "util/buf.h"
 #include "unit.h"
 
@@ -373,6 +374,24 @@ test_addr_split(void **state)
 		addr_split_ext(t[i].addr, t[i].delims, &user, &ext, NULL);
 		assert_string_equal(buf_str(&user), t[i].user);
 	}
+	/* owner_request_special: owner-x and x-request stay whole. */
+	mail_cfg.owner_request_special = 1;
+	addr_split_ext("owner-list@d", "-", &user, &ext, &dom);
+	assert_string_equal(buf_str(&user), "owner-list");
+	addr_split_ext("OWNER-list+x@d", "+-", &user, &ext, &dom);
+	assert_string_equal(buf_str(&user), "OWNER-list+x");
+	addr_split_ext("list-Request@d", "-", &user, &ext, &dom);
+	assert_string_equal(buf_str(&user), "list-Request");
+	addr_split_ext("owner-@d", "-", &user, &ext, &dom);
+	assert_string_equal(buf_str(&user), "owner");
+	addr_split_ext("-request@d", "-", &user, &ext, &dom);
+	assert_string_equal(buf_str(&user), "-request");
+	addr_split_ext("list-requests@d", "-", &user, &ext, &dom);
+	assert_string_equal(buf_str(&user), "list");
+	mail_cfg.owner_request_special = 0;
+	addr_split_ext("owner-list@d", "-", &user, &ext, &dom);
+	assert_string_equal(buf_str(&user), "owner");
+	assert_string_equal(buf_str(&ext), "list");
 	assert_string_equal(addr_domain("a@b"), "b");
 	assert_string_equal(addr_domain("a@b@c"), "c");
 	assert_string_equal(addr_domain("a"), "");

@@ -166,7 +166,7 @@ test_addr_split(void **state)
 	(void)state;
 	for (i = 0; i < NELEM(cases); i++) {
 		mail_cfg.recipient_delimiter = (char *)cases[i].delim;
-		local_cfg.owner_request_special = cases[i].ownreq;
+		mail_cfg.owner_request_special = cases[i].ownreq;
 		local_addr_init(&a);
 		local_addr_split(cases[i].addr, &a);
 		assert_string_equal(buf_str(&a.local), cases[i].local);
