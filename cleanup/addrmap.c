@@ -133,7 +133,7 @@ cleanup_map_init(void)
 	if (*cleanup_cfg.masquerade_exceptions)
 		cl_masq_except = match_list_new("masquerade_exceptions",
 		    cleanup_cfg.masquerade_exceptions);
-	prop = argv_split(cleanup_cfg.propagate_unmatched_extensions,
+	prop = argv_split(mail_cfg.propagate_unmatched_extensions,
 	    SEPARATORS);
 	cl_prop_canon = argv_find(prop, "canonical") >= 0;
 	cl_prop_virtual = argv_find(prop, "virtual") >= 0;

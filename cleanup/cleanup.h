@@ -31,7 +31,6 @@ struct cleanup_cfg {
 	char	*masquerade_domains;
 	char	*masquerade_exceptions;
 	char	*masquerade_classes;
-	char	*propagate_unmatched_extensions;
 	int	 virtual_alias_expansion_limit;
 	int	 virtual_alias_recursion_limit;
 	int	 virtual_alias_address_length_limit;

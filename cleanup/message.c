@@ -33,29 +33,6 @@
 #include "util/strutil.h"
 #include "cleanup.h"
 
-/* Address headers, and the class of their addresses. */
-static const struct {
-	const char *name;
-	int	 class;
-} cleanup_addr_headers[] = {
-	{ "from", CL_CLASS_HDR_SENDER },
-	{ "sender", CL_CLASS_HDR_SENDER },
-	{ "reply-to", CL_CLASS_HDR_SENDER },
-	{ "to", CL_CLASS_HDR_RCPT },
-	{ "cc", CL_CLASS_HDR_RCPT },
-	{ "bcc", CL_CLASS_HDR_RCPT },
-	{ "errors-to", CL_CLASS_HDR_SENDER },
-	{ "return-receipt-to", CL_CLASS_HDR_SENDER },
-	{ "resent-from", CL_CLASS_HDR_SENDER },
-	{ "resent-sender", CL_CLASS_HDR_SENDER },
-	{ "resent-reply-to", CL_CLASS_HDR_SENDER },
-	{ "resent-to", CL_CLASS_HDR_RCPT },
-	{ "resent-cc", CL_CLASS_HDR_RCPT },
-	{ "resent-bcc", CL_CLASS_HDR_RCPT },
-	{ "disposition-notification-to", CL_CLASS_HDR_SENDER },
-	{ NULL, 0 },
-};
-
 /* cleanup_rfc822_date - "Sun, 22 Nov 2026 23:45:30 +0000 (UTC)" */
 static void
 cleanup_rfc822_date(struct buf *b, time_t when)
@@ -179,58 +156,48 @@ cleanup_extract(struct cleanup_state *st, struct argv *to, const char *v,
 	buf_free(&why);
 }
 
+/* What cleanup_map_hdr_addr() needs. */
+struct cleanup_hdr_ctx {
+	struct cleanup_state *st;
+	int	 class;
+};
+
+/*
+ * cleanup_map_hdr_addr - one header address: the canonical form of an
+ * unqualified address, then canonical maps and masquerading of its class
+ */
+static int
+cleanup_map_hdr_addr(const char *addr, struct buf *out, void *ctx)
+{
+	struct cleanup_hdr_ctx *c = ctx;
+
+	if (strchr(addr, '@'))
+		buf_sets(out, addr);
+	else if (cleanup_rewrite(c->st, addr, out) < 0)
+		return -1;
+	if (cleanup_map_addr(c->st, c->class, out) < 0)
+		return -1;
+	return 1;
+}
+
 /*
  * cleanup_rewrite_header - rewrite the addresses of an address header
- * (locally submitted mail): unqualified addresses get their canonical
- * form, then every address goes through the canonical maps and
- * masquerading of its class (header_sender or header_recipient); the
- * rest of the text stays as it is.
+ * (locally submitted mail); the rest of the text stays as it is.
  */
 static void
 cleanup_rewrite_header(struct cleanup_state *st, struct buf *h, size_t voff,
-    int class)
+    int kind)
 {
-	static const struct addr_limits lim = ADDR_LIMITS_DEFAULT;
-	struct addr_list list;
-	struct buf why = BUF_INIT, out = BUF_INIT, canon = BUF_INIT;
-	struct buf quoted = BUF_INIT;
-	const char *v = h->p + voff;
-	size_t vlen = h->len - voff, i, pos = 0;
-	int changed = 0;
+	struct cleanup_hdr_ctx c = { st, kind == ADDR_HDR_SENDER ?
+	    CL_CLASS_HDR_SENDER : CL_CLASS_HDR_RCPT };
+	struct buf v = BUF_INIT;
 
-	if (addr_parse_list(v, vlen, &lim, &list, &why) < 0) {
-		buf_free(&why);
-		return;
+	if (addr_list_rewrite(h->p + voff, h->len - voff, cleanup_map_hdr_addr,
+	    &c, &v) == 1) {
+		buf_truncate(h, voff);
+		buf_put(h, v.p, v.len);
 	}
-	buf_put(&out, h->p, voff);
-	for (i = 0; i < list.n; i++) {
-		struct addr_item *it = &list.v[i];
-
-		if (it->addr[0] == 0)
-			continue;
-		if (strchr(it->addr, '@'))
-			buf_sets(&canon, it->addr);
-		else if (cleanup_rewrite(st, it->addr, &canon) < 0)
-			break;
-		if (cleanup_map_addr(st, class, &canon) < 0)
-			break;
-		if (strcmp(buf_str(&canon), it->addr) == 0)
-			continue;
-		addr_quote(buf_str(&canon), &quoted);
-		buf_put(&out, v + pos, it->start - pos);
-		buf_put(&out, quoted.p, quoted.len);
-		pos = it->end;
-		changed = 1;
-	}
-	if (changed) {
-		buf_put(&out, v + pos, vlen - pos);
-		buf_set(h, out.p, out.len);
-	}
-	addr_list_free(&list);
-	buf_free(&why);
-	buf_free(&out);
-	buf_free(&canon);
-	buf_free(&quoted);
+	buf_free(&v);
 }
 
 /* cleanup_header - process one complete logical header */
@@ -239,7 +206,7 @@ cleanup_header(struct cleanup_state *st)
 {
 	struct buf *h = &st->header;
 	char name[128];
-	int voff, i;
+	int voff, kind;
 
 	if (h->len == 0)
 		return;
@@ -292,12 +259,8 @@ cleanup_header(struct cleanup_state *st)
 	}
 	if ((st->flags & CLEANUP_FLAG_LOCAL) &&
 	    !(st->flags & CLEANUP_FLAG_NOTICE)) {
-		for (i = 0; cleanup_addr_headers[i].name; i++)
-			if (strcmp(name, cleanup_addr_headers[i].name) == 0) {
-				cleanup_rewrite_header(st, h, (size_t)voff,
-				    cleanup_addr_headers[i].class);
-				break;
-			}
+		if ((kind = addr_header_kind(name)) != 0)
+			cleanup_rewrite_header(st, h, (size_t)voff, kind);
 	}
 	cleanup_out_header(st, h->p, h->len);
 	buf_reset(h);

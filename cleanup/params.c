@@ -40,8 +40,6 @@ const struct param cleanup_params[] = {
 	    masquerade_exceptions),
 	P_STR("masquerade_classes", "envelope_sender, header_sender, "
 	    "header_recipient", struct cleanup_cfg, masquerade_classes),
-	P_STR("propagate_unmatched_extensions", "canonical, virtual",
-	    struct cleanup_cfg, propagate_unmatched_extensions),
 	P_INT("virtual_alias_expansion_limit", "1000", struct cleanup_cfg,
 	    virtual_alias_expansion_limit, 1, 0),
 	P_INT("virtual_alias_recursion_limit", "1000", struct cleanup_cfg,

@@ -381,6 +381,42 @@ smtp_check_addrs(struct smtp_msg *msg)
 	}
 }
 
+/*
+ * smtp_map_addrs - the envelope addresses as they are sent: through
+ * smtp_generic_maps when set.  0, or -1 when a table failed (every
+ * recipient is deferred).
+ */
+static int
+smtp_map_addrs(struct smtp_msg *msg)
+{
+	const struct deliver_req *req = msg->req;
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	size_t i;
+	int r = 0;
+
+	msg->rcpt = xcalloc(req->nrcpt + 1, sizeof(char *));
+	if (smtp_generic_addr(req->sender, &out, &why) < 0)
+		r = -1;
+	msg->sender = xstrdup(buf_str(&out));
+	for (i = 0; i < req->nrcpt; i++) {
+		if (r == 0 && smtp_generic_addr(req->rcpts[i].addr, &out,
+		    &why) < 0)
+			r = -1;
+		msg->rcpt[i] = xstrdup(r == 0 ? buf_str(&out) :
+		    req->rcpts[i].addr);
+	}
+	if (r < 0) {
+		log_warn("%s: %s lookup problem: %s", req->queue_id,
+		    smtp_cfg.lmtp ? "lmtp_generic_maps" : "smtp_generic_maps",
+		    buf_str(&why));
+		smtp_fail_all(msg, DEL_STAT_DEFER, "4.3.0", "address mapping "
+		    "table lookup failure");
+	}
+	buf_free(&out);
+	buf_free(&why);
+	return r;
+}
+
 /* smtp_fallback - try the fallback relays in order */
 static void
 smtp_fallback(struct smtp_ctx *ctx)
@@ -443,7 +479,7 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 		goto done;
 	}
 	smtp_check_addrs(&msg);
-	if (msg.todo == 0)
+	if (msg.todo == 0 || smtp_map_addrs(&msg) < 0)
 		goto done;
 	buf_reset(&why);
 	if (smtp_dest_parse(req->nexthop, smtp_cfg.lmtp, smtp_cfg.port, &dest,
@@ -477,6 +513,14 @@ done:
 		close(msg.fd);
 	free(msg.state);
 	free(msg.accepted);
+	free(msg.sender);
+	if (msg.rcpt) {
+		size_t i;
+
+		for (i = 0; i < req->nrcpt; i++)
+			free(msg.rcpt[i]);
+		free(msg.rcpt);
+	}
 	buf_free(&why);
 	buf_free(&path);
 }

@@ -102,6 +102,7 @@ main(int argc, char **argv)
 {
 	static struct srv_hooks h = {
 		.cfg = &smtp_cfg,
+		.pre_jail = smtp_generic_init,
 		.post_jail = smtp_post_jail,
 		.serve = smtp_serve,
 		.idle_tick = smtp_cache_tick,

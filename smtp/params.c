@@ -45,6 +45,7 @@ const struct param smtp_params[] = {
 	S("smtp_discard_ehlo_keywords", "", discard_keywords),
 	S("smtp_address_preference", "any", address_preference),
 	P_STRN("smtp_tcp_port", "smtp", struct smtp_cfg, tcp_port, 1),
+	S("smtp_generic_maps", "", generic_maps),
 	S("inet_protocols", "all", inet_protocols),
 	P_END
 };
@@ -77,6 +78,7 @@ const struct param lmtp_params[] = {
 	S("lmtp_discard_lhlo_keywords", "", discard_keywords),
 	S("lmtp_address_preference", "any", address_preference),
 	P_STRN("lmtp_tcp_port", "24", struct smtp_cfg, tcp_port, 1),
+	S("lmtp_generic_maps", "", generic_maps),
 	S("inet_protocols", "all", inet_protocols),
 	P_END
 };

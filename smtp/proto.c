@@ -326,7 +326,7 @@ smtp_mail_cmd(struct smtp_tx *tx, struct buf *cmd)
 	struct buf q = BUF_INIT;
 	int f = tx->ss->features;
 
-	addr_quote(req->sender, &q);
+	addr_quote(tx->msg->sender, &q);
 	buf_reset(cmd);
 	buf_printf(cmd, "MAIL FROM:<%s>", buf_str(&q));
 	if (f & SMTP_F_SIZE)
@@ -356,7 +356,7 @@ smtp_rcpt_cmd(struct smtp_tx *tx, size_t i, struct buf *cmd)
 	struct buf q = BUF_INIT;
 	int sep = '=';
 
-	addr_quote(rc->addr, &q);
+	addr_quote(tx->msg->rcpt[i], &q);
 	buf_reset(cmd);
 	buf_printf(cmd, "RCPT TO:<%s>", buf_str(&q));
 	if (tx->ss->features & SMTP_F_DSN) {
@@ -397,9 +397,10 @@ smtp_body(struct smtp_tx *tx)
 	struct qfile_content qc;
 	struct buf line = BUF_INIT, out = BUF_INIT;
 	struct stream *s = tx->ss->s;
+	struct smtp_hdr hf;
 	size_t limit = smtp_cfg.line_length_limit > 0 ?
 	    (size_t)smtp_cfg.line_length_limit : 0;
-	int rc, result = 0;
+	int rc, result = 0, mapfail = 0;
 
 	s->timeout = (int)smtp_cfg.data_xfer_timeout;
 	if (qfile_content_open_at(&qc, tx->msg->fd, tx->msg->req->data_offset,
@@ -408,14 +409,35 @@ smtp_body(struct smtp_tx *tx)
 		    "reading queue file: %s", buf_str(&tx->why));
 		return -2;
 	}
+	smtp_hdr_init(&hf);
 	while ((rc = qfile_content_line(&qc, &line, NULL)) == 1) {
 		buf_reset(&out);
-		smtp_data_line(line.p ? line.p : "", line.len, limit, &out);
+		if (smtp_hdr_line(&hf, line.p ? line.p : "", line.len, limit,
+		    &out, &tx->why) < 0) {
+			mapfail = 1;
+			break;
+		}
 		stream_write(s, out.p, out.len);
 		if (stream_error(s))
 			break;
 	}
-	if (rc < 0) {
+	if (rc == 0 && !mapfail && !stream_error(s)) {
+		buf_reset(&out);
+		if (smtp_hdr_end(&hf, limit, &out, &tx->why) < 0)
+			mapfail = 1;
+		else
+			stream_write(s, out.p, out.len);
+	}
+	smtp_hdr_free(&hf);
+	if (mapfail) {
+		/* No dot: the server discards the partial message. */
+		log_warn("%s: %s lookup problem: %s", tx->msg->req->queue_id,
+		    smtp_cfg.lmtp ? "lmtp_generic_maps" : "smtp_generic_maps",
+		    buf_str(&tx->why));
+		smtp_err_set(&tx->err, DEL_STAT_DEFER, 0, "4.3.0", "address "
+		    "mapping table lookup failure");
+		result = -2;
+	} else if (rc < 0) {
 		smtp_err_set(&tx->err, DEL_STAT_DEFER, 0, "4.3.0", "error "
 		    "reading queue file %s", tx->msg->req->queue_id);
 		result = -2;

@@ -45,6 +45,7 @@ struct smtp_cfg {
 	char	*address_preference;
 	char	*tcp_port;
 	char	*inet_protocols;
+	char	*generic_maps;
 
 	/* Derived, not parameters. */
 	int	 lmtp;			/* invoked as "lmtp" */
@@ -183,6 +184,8 @@ struct smtp_msg {
 	int	 utf8;			/* needs SMTPUTF8 */
 	int64_t	 conn_us;		/* session ready ("delays") */
 	int	 abandoned;		/* qmgr went away: try no more */
+	char	*sender;		/* after smtp_generic_maps */
+	char	**rcpt;			/* after smtp_generic_maps */
 };
 
 int	 smtp_xfer(struct smtp_sess *, struct smtp_msg *);
@@ -192,6 +195,21 @@ void	 smtp_rcpt_soft(struct smtp_msg *, size_t, const char *,
 	    const struct smtp_err *);
 void	 smtp_msg_fail(struct smtp_msg *, const struct smtp_err *,
 	    const struct smtp_sess *);
+
+/* generic.c: smtp_generic_maps. */
+struct smtp_hdr {
+	int	 in_headers;		/* still in the primary headers */
+	struct buf hdr;			/* the pending logical header */
+};
+
+void	 smtp_generic_init(void);
+int	 smtp_generic_on(void);
+int	 smtp_generic_addr(const char *, struct buf *, struct buf *);
+void	 smtp_hdr_init(struct smtp_hdr *);
+void	 smtp_hdr_free(struct smtp_hdr *);
+int	 smtp_hdr_line(struct smtp_hdr *, const char *, size_t, size_t,
+	    struct buf *, struct buf *);
+int	 smtp_hdr_end(struct smtp_hdr *, size_t, struct buf *, struct buf *);
 
 /* deliver.c: one delivery request. */
 void	 smtp_deliver(const struct deliver_req *, struct deliver_result *);

@@ -428,3 +428,88 @@ addr_split_ext(const char *addr, const char *delims, struct buf *user,
 	}
 	buf_put(user, addr, llen);
 }
+
+/* Address headers and their kind, names in lower case. */
+static const struct {
+	const char *name;
+	int	 kind;
+} addr_headers[] = {
+	{ "from", ADDR_HDR_SENDER },
+	{ "sender", ADDR_HDR_SENDER },
+	{ "reply-to", ADDR_HDR_SENDER },
+	{ "errors-to", ADDR_HDR_SENDER },
+	{ "return-receipt-to", ADDR_HDR_SENDER },
+	{ "resent-from", ADDR_HDR_SENDER },
+	{ "resent-sender", ADDR_HDR_SENDER },
+	{ "resent-reply-to", ADDR_HDR_SENDER },
+	{ "disposition-notification-to", ADDR_HDR_SENDER },
+	{ "to", ADDR_HDR_RCPT },
+	{ "cc", ADDR_HDR_RCPT },
+	{ "bcc", ADDR_HDR_RCPT },
+	{ "resent-to", ADDR_HDR_RCPT },
+	{ "resent-cc", ADDR_HDR_RCPT },
+	{ "resent-bcc", ADDR_HDR_RCPT },
+	{ "apparently-to", ADDR_HDR_RCPT },
+};
+
+/*
+ * addr_header_kind - ADDR_HDR_SENDER or ADDR_HDR_RCPT for an address
+ * header's name (lower case), 0 for any other header.
+ */
+int
+addr_header_kind(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(addr_headers) / sizeof(addr_headers[0]); i++)
+		if (strcmp(name, addr_headers[i].name) == 0)
+			return addr_headers[i].kind;
+	return 0;
+}
+
+/*
+ * addr_list_rewrite - pass each address of the header value (v, len)
+ * through fn; when any changed, out holds the new value, with only the
+ * address text replaced (display names and comments stay), and the
+ * result is 1.  0: nothing changed (or the value does not parse); -1: fn
+ * failed.  Null addresses (<>) are left alone.
+ */
+int
+addr_list_rewrite(const char *v, size_t len, addr_map_fn fn, void *ctx,
+    struct buf *out)
+{
+	static const struct addr_limits lim = ADDR_LIMITS_DEFAULT;
+	struct addr_list list;
+	struct buf why = BUF_INIT, mapped = BUF_INIT, quoted = BUF_INIT;
+	size_t i, pos = 0;
+	int changed = 0, r = 0;
+
+	buf_reset(out);
+	if (addr_parse_list(v, len, &lim, &list, &why) < 0) {
+		buf_free(&why);
+		return 0;
+	}
+	for (i = 0; i < list.n; i++) {
+		struct addr_item *it = &list.v[i];
+
+		if (it->addr[0] == 0)
+			continue;
+		buf_reset(&mapped);
+		if ((r = fn(it->addr, &mapped, ctx)) < 0)
+			break;
+		if (r == 0 || strcmp(buf_str(&mapped), it->addr) == 0)
+			continue;
+		addr_quote(buf_str(&mapped), &quoted);
+		buf_put(out, v + pos, it->start - pos);
+		buf_put(out, quoted.p, quoted.len);
+		pos = it->end;
+		changed = 1;
+	}
+	if (r >= 0 && changed)
+		buf_put(out, v + pos, len - pos);
+	addr_list_free(&list);
+	buf_free(&why);
+	buf_free(&mapped);
+	buf_free(&quoted);
+	return r < 0 ? -1 : changed;
+}

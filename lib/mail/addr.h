@@ -48,4 +48,19 @@ const char *addr_domain(const char *);
 void	 addr_split_ext(const char *, const char *, struct buf *,
 	    struct buf *, struct buf *);
 
+/* Address headers: which kind of address they carry. */
+#define ADDR_HDR_SENDER		1	/* From, Sender, Reply-To, ... */
+#define ADDR_HDR_RCPT		2	/* To, Cc, Bcc, Resent-To, ... */
+
+int	 addr_header_kind(const char *);
+
+/*
+ * Maps one address (internal form) into out: 1 changed, 0 unchanged, -1
+ * error (stop).
+ */
+typedef int (*addr_map_fn)(const char *, struct buf *, void *);
+
+int	 addr_list_rewrite(const char *, size_t, addr_map_fn, void *,
+	    struct buf *);
+
 #endif

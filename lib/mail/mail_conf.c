@@ -67,6 +67,8 @@ const struct param mail_params[] = {
 	G("recipient_delimiter", "", recipient_delimiter),
 	P_BOOL("owner_request_special", "yes", struct mail_cfg,
 	    owner_request_special),
+	G("propagate_unmatched_extensions", "canonical, virtual",
+	    propagate_unmatched_extensions),
 	G("virtual_maps", "", virtual_maps),
 	G("virtual_alias_maps", "$virtual_maps", virtual_alias_maps),
 	P_LONG("message_size_limit", "10240000", struct mail_cfg,

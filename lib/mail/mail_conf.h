@@ -42,6 +42,7 @@ struct mail_cfg {
 	char	*double_bounce_sender;
 	char	*recipient_delimiter;
 	int	 owner_request_special;
+	char	*propagate_unmatched_extensions;
 	char	*virtual_maps;
 	char	*virtual_alias_maps;
 	long	 message_size_limit;

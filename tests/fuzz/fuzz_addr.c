@@ -40,6 +40,42 @@ roundtrip(const char *addr, const struct buf *q)
 	buf_free(&why);
 }
 
+/* upper - an addr_list_rewrite() callback that changes every address */
+static int
+upper(const char *addr, struct buf *out, void *ctx)
+{
+	(void)ctx;
+	buf_printf(out, "X%s", addr);
+	return 1;
+}
+
+/*
+ * rewrite - addr_list_rewrite() over the input: it never fails with this
+ * callback, and each address grows its text by at most its quoted form
+ * plus one byte.  (Re-parsing the result need not give the same list:
+ * the text around the addresses, which stays, may hold unbalanced
+ * quotes.)
+ */
+static void
+rewrite(const char *p, size_t len)
+{
+	static const struct addr_limits lim = ADDR_LIMITS_DEFAULT;
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	struct addr_list a;
+	int r = addr_list_rewrite(p, len, upper, NULL, &out);
+
+	if (r < 0 || (r == 0 && out.len != 0))
+		abort();
+	if (r == 1) {
+		if (addr_parse_list(p, len, &lim, &a, &why) < 0 ||
+		    out.len > len + a.n * (2 * lim.max_addr + 4))
+			abort();
+		addr_list_free(&a);
+	}
+	buf_free(&out);
+	buf_free(&why);
+}
+
 /* one - parse with the given limits and check each result */
 static void
 one(const char *p, size_t len, const struct addr_limits *lim)
@@ -73,5 +109,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	one((const char *)data, size, &small);
 	one((const char *)data, size, &deflim);
+	rewrite((const char *)data, size);
 	return 0;
 }

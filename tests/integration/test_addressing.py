@@ -129,3 +129,53 @@ def test_canonical_classes(instance, users):
                    what="delivery")[0]
     assert "Return-Path: <dev@corp.example>" in box
     assert "\nFrom: ccuser@mx.test.example\n" in box
+
+
+def test_smtp_generic_maps(instance, sink):
+    """smtp_generic_maps rewrite the envelope and the address headers as
+    mail leaves; the queue and the log keep the original addresses."""
+    from test_smtp_client import configure
+    inst = instance
+    configure(inst, relayhost=sink.relayhost)
+    inst.params["recipient_delimiter"] = "+"
+    inst.params["propagate_unmatched_extensions"] = "canonical, virtual, generic"
+    inst.params["smtp_generic_maps"] = table(inst, "generic", (
+        "guser              guser@isp.example\n"
+        "@mx.test.example   anyone@isp.example\n"
+        "far@remote.example near@remote.example\n"))
+    inst.start()
+    inst.sendmail(["-f", "guser+tag", "far@remote.example",
+                   "other@remote.example"],
+                  "From: G User <guser>\n"
+                  "To: far@remote.example,\n other@remote.example\n"
+                  "Cc: (team) someone@mx.test.example\n"
+                  "Subject: generic\n\nTo: body@mx.test.example\n")
+    tx = sink.wait(1)[0]
+    assert tx.mail_from == "guser+tag@isp.example"
+    assert sorted(tx.rcpts) == ["near@remote.example",
+                                "other@remote.example"]
+    data = tx.data.decode()
+    assert "From: G User <guser@isp.example>\r\n" in data
+    assert ("To: near@remote.example,\r\n other@remote.example\r\n"
+            in data)
+    assert "Cc: (team) anyone@isp.example\r\n" in data
+    # Bodies are left alone.
+    assert "\r\nTo: body@mx.test.example\r\n" in data
+    inst.wait_log(r"to=<far@remote\.example>.*status=sent")
+
+
+def test_smtp_generic_maps_failure(instance, sink):
+    """A generic table that cannot answer defers the message; nothing
+    is sent."""
+    from test_smtp_client import configure
+    inst = instance
+    configure(inst, relayhost=sink.relayhost)
+    inst.params["smtp_generic_maps"] = "fail:broken"
+    inst.start()
+    inst.sendmail(["-f", "x@test.example", "a@remote.example"],
+                  "Subject: f\n\nx\n")
+    inst.wait_log(r"to=<a@remote\.example>.*status=deferred \(address "
+                  r"mapping table lookup failure\)")
+    wait_for(lambda: inst.queue_files("deferred"), 30,
+             what="the message in deferred/")
+    assert sink.messages == []

@@ -401,11 +401,65 @@ test_addr_split(void **state)
 	buf_free(&dom);
 }
 
+/* map_fn - "a@x" becomes "new-a@y", "fail@x" fails, others stay */
+static int
+map_fn(const char *addr, struct buf *out, void *ctx)
+{
+	int *calls = ctx;
+
+	(*calls)++;
+	if (strcmp(addr, "fail@x") == 0)
+		return -1;
+	if (strcmp(addr, "a@x") == 0) {
+		buf_sets(out, "new a@y");
+		return 1;
+	}
+	buf_sets(out, addr);
+	return 0;
+}
+
+static void
+test_addr_rewrite(void **state)
+{
+	struct buf out = BUF_INIT;
+	int calls = 0;
+	static const char v1[] = " Joe (the boss) <a@x>, b@x,\n\t\"Q\" <a@x>";
+
+	(void)state;
+	assert_int_equal(addr_list_rewrite(v1, strlen(v1), map_fn, &calls,
+	    &out), 1);
+	assert_string_equal(buf_str(&out),
+	    " Joe (the boss) <\"new a\"@y>, b@x,\n\t\"Q\" <\"new a\"@y>");
+	assert_int_equal(calls, 3);
+	/* Nothing changed: 0 and no output; null addresses are skipped. */
+	calls = 0;
+	assert_int_equal(addr_list_rewrite("b@x, <>", 7, map_fn, &calls,
+	    &out), 0);
+	assert_int_equal(out.len, 0);
+	assert_int_equal(calls, 1);
+	assert_int_equal(addr_list_rewrite("a@x, fail@x", 11, map_fn, &calls,
+	    &out), -1);
+	/* Groups and an empty value. */
+	assert_int_equal(addr_list_rewrite("team: a@x, c@x;", 15, map_fn,
+	    &calls, &out), 1);
+	assert_string_equal(buf_str(&out), "team: \"new a\"@y, c@x;");
+	assert_int_equal(addr_list_rewrite("", 0, map_fn, &calls, &out), 0);
+
+	assert_int_equal(addr_header_kind("from"), ADDR_HDR_SENDER);
+	assert_int_equal(addr_header_kind("resent-sender"), ADDR_HDR_SENDER);
+	assert_int_equal(addr_header_kind("cc"), ADDR_HDR_RCPT);
+	assert_int_equal(addr_header_kind("resent-bcc"), ADDR_HDR_RCPT);
+	assert_int_equal(addr_header_kind("subject"), 0);
+	assert_int_equal(addr_header_kind("From"), 0);	/* lower case only */
+	buf_free(&out);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_addr_golden),
+		cmocka_unit_test(test_addr_rewrite),
 		cmocka_unit_test(test_addr_limits),
 		cmocka_unit_test(test_addr_hostile),
 		cmocka_unit_test(test_addr_quote),
