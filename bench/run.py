@@ -4,6 +4,7 @@
   make bench                      all benchmarks
   bench/run.py --only local       one benchmark
   bench/run.py --only relay       SMTP in, SMTP out (needs smtpd, smtp)
+  bench/run.py --only tables      postmap build and lookups, smtpd RCPT
   bench/run.py --messages 500     smaller run
 
 local: messages/s from sendmail injection to Maildir (N messages of SIZE
@@ -21,6 +22,14 @@ from smtp-source's start until the sink has counted every message; CPU
 is that of the MTA's master and all its workers.  Postern's side needs
 build/libexec/smtpd and smtp; its master.cf lines and extra main.cf
 parameters can be changed (--postern-master-line, --postern-param).
+
+tables: a hash: table of K keys (--table-keys, 1,000,000): the time
+postmap takes to build it from its source file, lookups per second of
+"postmap -q -" over Q keys (--table-queries; half found, half not), and
+RCPT TO lookups per second through smtpd's check_recipient_access on the
+same table (R pipelined RCPT commands over 4 sessions, --table-rcpts).
+Postern's hash: is LMDB; Postfix's hash: is Berkeley DB, and its lmdb:
+(package postfix-lmdb) is measured too when available.
 
 Everything runs on loopback in temporary directories; nothing asks the
 machine's resolver (myhostname is set, no DNS lookups are configured).
@@ -483,11 +492,163 @@ def report(title, results):
         print("ratio postern/postfix: %.2fx"
               % (results[0]["rate"] / results[1]["rate"]))
 
+# -- tables ----------------------------------------------------------------
+def table_key(i):
+    return "user%07d@d%03d.example" % (i, i % 997)
+
+
+def write_table_source(path, n):
+    with open(path, "w") as f:
+        for start in range(0, n, 100000):
+            f.write("".join("%s OK\n" % table_key(i)
+                            for i in range(start, min(n, start + 100000))))
+
+
+def query_keys(n, q):
+    """q keys, half in the table, half not, in a fixed random order."""
+    import random
+    rnd = random.Random(4)
+    keys = [table_key(rnd.randrange(n)) if i % 2 == 0 else
+            "nobody%07d@d%03d.example" % (i, i % 997) for i in range(q)]
+    return "".join(k + "\n" for k in keys)
+
+
+def timed(cmd, **kw):
+    t0 = time.time()
+    r = subprocess.run(cmd, capture_output=True, **kw)
+    if r.returncode not in (0, 1):
+        raise RuntimeError("%s: %s" % (" ".join(cmd), r.stderr[-500:]))
+    return time.time() - t0, r
+
+
+def postmap_side(name, postmap, typ, base, src_text_path, keys_text):
+    """Build a table with this postmap and query it; returns results."""
+    d = os.path.join(base, name)
+    os.makedirs(d)
+    src = os.path.join(d, "access")
+    shutil.copy(src_text_path, src)
+    t_build, _ = timed(postmap + ["%s:%s" % (typ, src)])
+    t_q, r = timed(postmap + ["-q", "-", "%s:%s" % (typ, src)],
+                   input=keys_text.encode())
+    found = r.stdout.count(b"\n")
+    return {"name": name, "table": "%s:%s" % (typ, src), "build": t_build,
+            "queries": keys_text.count("\n"), "found": found,
+            "qrate": keys_text.count("\n") / t_q}
+
+
+def rcpt_session(port, keys, batch=100):
+    import socket
+    s = socket.create_connection(("127.0.0.1", port), 30)
+    f = s.makefile("rb")
+
+    def reply():
+        while True:
+            line = f.readline()
+            if not line:
+                raise RuntimeError("connection closed")
+            if line[3:4] != b"-":
+                return int(line[:3])
+    reply()
+    s.sendall(b"EHLO bench.example\r\n")
+    reply()
+    s.sendall(b"MAIL FROM:<bench@bench.example>\r\n")
+    if reply() != 250:
+        raise RuntimeError("MAIL FROM refused")
+    bad = 0
+    for i in range(0, len(keys), batch):
+        chunk = keys[i:i + batch]
+        s.sendall(b"".join(b"RCPT TO:<%s>\r\n" % k.encode()
+                           for k in chunk))
+        for _ in chunk:
+            if reply() != 250:
+                bad += 1
+    s.sendall(b"QUIT\r\n")
+    s.close()
+    return bad
+
+
+def smtpd_side(mta_cls, table, keys, sessions=4):
+    """RCPT TO lookups/s through check_recipient_access table."""
+    from fixtures import free_port
+    root = tempfile.mkdtemp(prefix="bench-tables-%s-" % mta_cls.name)
+    os.chmod(root, 0o755)
+    mta = mta_cls(root)
+    port = free_port("127.0.0.1")
+    main = ("mynetworks = 127.0.0.0/8\n"
+            "smtpd_relay_restrictions = permit_mynetworks, reject\n"
+            "smtpd_recipient_restrictions = check_recipient_access %s, "
+            "permit\n"
+            "smtpd_recipient_limit = 1000000\n"
+            "smtpd_hard_error_limit = 1000\n" % table)
+    if mta_cls is Postfix:
+        main += "smtpd_recipient_overshoot_limit = 1000000\n"
+    try:
+        mta.setup(main_extra=main, master_extra=(
+            "127.0.0.1:%d inet n - y - - smtpd\n" % port))
+        wait_port("127.0.0.1", port, 30)
+        rcpt_session(port, keys[:200])              # warm up
+        per = [keys[i::sessions] for i in range(sessions)]
+        t0 = time.time()
+        with concurrent.futures.ThreadPoolExecutor(sessions) as ex:
+            bad = sum(ex.map(lambda k: rcpt_session(port, k), per))
+        elapsed = time.time() - t0
+        if bad:
+            raise RuntimeError("%s: %d RCPT TO not accepted" % (mta.name,
+                                                                bad))
+        return len(keys) / elapsed
+    finally:
+        mta.stop()
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def bench_tables(n, q, rcpts, have_postfix, no_postern):
+    base = tempfile.mkdtemp(prefix="bench-tables-")
+    os.chmod(base, 0o755)
+    try:
+        src = os.path.join(base, "source")
+        write_table_source(src, n)
+        keys_text = query_keys(n, q)
+        rcpt_keys = query_keys(n, rcpts).split()
+        etc = os.path.join(base, "etc")
+        os.makedirs(etc)
+        with open(os.path.join(etc, "main.cf"), "w") as f:
+            f.write("compatibility_level = 3.6\n")
+        sides = []
+        if not no_postern:
+            sides.append(("postern hash (LMDB)", Postern, [os.path.join(
+                BUILD, "bin", "postmap"), "-c", etc], "hash"))
+        if have_postfix:
+            sides.append(("postfix hash (BDB)", Postfix,
+                          ["postmap", "-c", etc], "hash"))
+            r = subprocess.run(["postconf", "-c", etc, "-m"],
+                               capture_output=True, text=True)
+            if "lmdb" in r.stdout.split():
+                sides.append(("postfix lmdb", Postfix,
+                              ["postmap", "-c", etc], "lmdb"))
+        results = []
+        for name, cls, cmd, typ in sides:
+            res = postmap_side(name.split()[0] + "-" + typ, cmd, typ, base,
+                               src, keys_text)
+            res["label"] = name
+            res["rcpt_rate"] = smtpd_side(cls, res["table"], rcpt_keys)
+            results.append(res)
+        print("\n== tables: %d keys; postmap -q - with %d keys (half "
+              "found); %d RCPT TO through check_recipient_access, 4 "
+              "sessions" % (n, q, rcpts))
+        for r in results:
+            print("%-20s build %6.2f s  postmap -q %9.0f lookups/s "
+                  "(%d found)  smtpd %8.0f RCPT/s"
+                  % (r["label"], r["build"], r["qrate"], r["found"],
+                     r["rcpt_rate"]))
+        return results
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="local,relay",
-                    help="comma-separated: local, relay")
+    ap.add_argument("--only", default="local,relay,tables",
+                    help="comma-separated: local, relay, tables")
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--concurrency", type=int, default=8)
@@ -503,6 +664,9 @@ def main():
                     % " / ".join(POSTERN_RELAY_MASTER_CF))
     ap.add_argument("--postern-param", action="append", default=[],
                     help="relay: 'name = value' added to Postern's main.cf")
+    ap.add_argument("--table-keys", type=int, default=1000000)
+    ap.add_argument("--table-queries", type=int, default=200000)
+    ap.add_argument("--table-rcpts", type=int, default=100000)
     ap.add_argument("--as-user", action="store_true",
                     help="inject as an ordinary user (through postdrop)")
     a = ap.parse_args()
@@ -511,7 +675,7 @@ def main():
     have_postfix = (not a.no_postfix and os.path.exists("/usr/sbin/postfix")
                     and os.path.exists("/etc/postfix/master.cf"))
     which = a.only.split(",")
-    unknown = set(which) - {"local", "relay"}
+    unknown = set(which) - {"local", "relay", "tables"}
     if unknown:
         sys.exit("bench: unknown benchmark(s): %s" % ", ".join(unknown))
     if "local" in which:
@@ -551,6 +715,10 @@ def main():
         report_relay("relay: smtp-source -> smtpd -> smtp -> smtp-sink, "
                      "%d x %d bytes, one message per connection"
                      % (a.relay_messages, a.size), res)
+
+    if "tables" in which:
+        bench_tables(a.table_keys, a.table_queries, a.table_rcpts,
+                     have_postfix, a.no_postern)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ PKGS="build-essential pkg-config make gcc
 	libssl-dev libsasl2-dev sasl2-bin libsasl2-modules libldap-dev
 	libpcre2-dev libmariadb-dev liblmdb-dev lmdb-utils
 	libcmocka-dev python3 python3-pytest python3-aiosmtpd swaks openssl
-	slapd ldap-utils mariadb-server dnsmasq postfix
+	slapd ldap-utils mariadb-server dnsmasq postfix postfix-lmdb
 	procps psmisc iproute2 valgrind"
 
 SUDO=
