@@ -4,6 +4,7 @@
 #ifndef TRIVIAL_REWRITE_H
 #define TRIVIAL_REWRITE_H
 
+#include "mail/conf.h"
 #include "mail/rewrite_clnt.h"
 #include "util/buf.h"
 

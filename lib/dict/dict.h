@@ -59,6 +59,7 @@ int	 maps_find(struct maps *, const char *, struct buf *, struct buf *);
 int	 maps_changed(struct maps *);
 int	 maps_empty(const struct maps *);
 const char *maps_title(const struct maps *);
+char	*maps_token(char **, int *);
 void	 maps_free(struct maps *);
 
 #endif
