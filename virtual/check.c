@@ -190,10 +190,13 @@ virtual_maildir_usage(const char *dir, off_t *used, struct buf *why)
 	size_t i, n;
 	DIR *d;
 	int r = 0;
+	size_t dlen = strlen(dir);
 
+	while (dlen > 1 && dir[dlen - 1] == '/')
+		dlen--;
 	for (i = 0; i < 2 && r == 0; i++) {
 		buf_reset(&path);
-		buf_printf(&path, "%s/%s", dir, sub[i]);
+		buf_printf(&path, "%.*s/%s", (int)dlen, dir, sub[i]);
 		if ((d = opendir(path.p)) == NULL) {
 			if (errno == ENOENT)
 				continue;
