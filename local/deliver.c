@@ -3,8 +3,9 @@
  * DESCRIPTION	For each recipient of the request, local_recipient() does
  *		what local(8) does in this order:
  *
- *		1. Loop check: a Delivered-To: header in the message equal to
- *		   the recipient bounces it (5.4.6, mail forwarding loop).
+ *		1. Loop check (lib/mail/delivered.c): a Delivered-To: header
+ *		   equal to the recipient bounces it (5.4.6, mail forwarding
+ *		   loop).
  *		2. Aliases (alias.c): the local part, then the local part
  *		   without its extension, in alias_maps.
  *		3. The user: an unknown user bounces (5.1.1).
@@ -45,8 +46,8 @@
 #include <unistd.h>
 
 #include "mail/addr.h"
+#include "mail/delivered.h"
 #include "mail/mail_conf.h"
-#include "mail/qfile.h"
 #include "mail/queue.h"
 #include "mail/rewrite_clnt.h"
 #include "server/server.h"
@@ -243,56 +244,6 @@ local_dup_check(struct local_msg *msg, struct local_result *res,
 	return 1;
 }
 
-/*
- * local_loop_info - collect the Delivered-To: header values of the
- * message (lower case, folded lines joined) into tab.  Returns 0, or -1
- * with a reason when the queue file cannot be read.
- */
-int
-local_loop_info(int fd, long data_offset, struct htable *tab,
-    struct buf *why)
-{
-	struct qfile_content qc;
-	struct buf line = BUF_INIT, val = BUF_INIT;
-	int r, in_dt = 0, lines = 0;
-
-	if (qfile_content_open_at(&qc, fd, data_offset, why) < 0)
-		return -1;
-	for (;;) {
-		r = qfile_content_line(&qc, &line, NULL);
-		if (r > 0 && line.len > 0 && (line.p[0] == ' ' ||
-		    line.p[0] == '\t')) {
-			if (in_dt && val.len < 4096)
-				buf_put(&val, line.p, line.len);
-			continue;
-		}
-		if (in_dt && val.len > 0) {
-			char *v = str_trim(val.p);
-
-			str_lower(v);
-			if (*v && tab->used < LOCAL_LOOP_MAX &&
-			    htable_locate(tab, v) == NULL)
-				htable_enter(tab, v, NULL);
-		}
-		in_dt = 0;
-		if (r <= 0 || line.len == 0 || ++lines > 100000)
-			break;
-		if (line.len >= 13 && strncasecmp(line.p, "Delivered-To:",
-		    13) == 0) {
-			in_dt = 1;
-			buf_set(&val, line.p + 13, line.len - 13);
-		}
-	}
-	qfile_content_close(&qc);
-	buf_free(&line);
-	buf_free(&val);
-	if (r < 0) {
-		buf_sets(why, "error reading queue file: malformed content");
-		return -1;
-	}
-	return 0;
-}
-
 /* local_is_ancestor - is addr the recipient of attr or of a parent? */
 static int
 local_is_ancestor(const struct local_attr *attr, const char *addr)
@@ -477,7 +428,6 @@ local_recipient(struct local_msg *msg, struct local_result *res,
 	struct local_privs pw;
 	struct buf why = BUF_INIT;
 	int64_t start = time_epoch_us();
-	char *low;
 	int r;
 
 	if (attr->level > LOCAL_DEPTH_MAX) {
@@ -488,19 +438,7 @@ local_recipient(struct local_msg *msg, struct local_result *res,
 		    attr->addr);
 		return 0;
 	}
-	low = lower_dup(attr->addr);
-	r = htable_locate(msg->delivered, low) != NULL;
-	free(low);
-	if (!r) {
-		struct buf q = BUF_INIT;
-
-		/* The header holds the quoted (external) form. */
-		addr_quote(attr->addr, &q);
-		buf_str(&q);
-		r = htable_locate(msg->delivered, str_lower(q.p)) != NULL;
-		buf_free(&q);
-	}
-	if (r) {
+	if (delivered_seen(msg->delivered, attr->addr)) {
 		local_report(msg, res, attr->addr, NULL, start,
 		    DEL_STAT_BOUNCE, "5.4.6", "mail forwarding loop for %s",
 		    attr->addr);
@@ -580,7 +518,7 @@ local_deliver_message(const struct deliver_req *req,
 	}
 	msg.delivered = htable_create(16);
 	msg.dups = htable_create(64);
-	if (local_loop_info(msg.fd, req->data_offset, msg.delivered,
+	if (delivered_collect(msg.fd, req->data_offset, msg.delivered,
 	    &why) < 0) {
 		log_warn("%s: %s", req->queue_id, buf_str(&why));
 		local_defer_all(req, out, buf_str(&why));

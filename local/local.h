@@ -58,7 +58,6 @@ extern const struct param local_params[];
 #define LOCAL_WORK_MAX		20000	/* entries expanded per recipient */
 #define LOCAL_FILE_MAX		(1024 * 1024)	/* .forward, :include: */
 #define LOCAL_OUTPUT_MAX	1024	/* command output in a reason */
-#define LOCAL_LOOP_MAX		1000	/* Delivered-To: headers kept */
 
 /* Alias value and .forward entries (token.c). */
 #define LOCAL_TOK_ADDR		0	/* an address */
@@ -196,7 +195,6 @@ int	 local_dup_check(struct local_msg *, struct local_result *,
 	    const char *);
 void	 local_vars_fill(struct local_vars *, const struct local_attr *,
 	    const struct local_addr *, const struct local_privs *);
-int	 local_loop_info(int, long, struct htable *, struct buf *);
 
 /* alias.c */
 void	 local_alias_open(void);

@@ -35,6 +35,7 @@
 #include "mail/aipc.h"
 #include "mail/bounce_log.h"
 #include "mail/deliver.h"
+#include "mail/dsn.h"
 #include "mail/ipc.h"
 #include "mail/mail_conf.h"
 #include "mail/qfile.h"
@@ -451,6 +452,27 @@ qm_rcpt_final(struct qm_msg *m, size_t i, int state)
 	m->busy--;
 }
 
+/*
+ * qm_fail_text - split the text of an error-class answer: a leading
+ * "5.x.y " status code (as in "error:5.1.1 User unknown", Postfix's
+ * error(8) convention) becomes the status, the rest the reason; else
+ * 5.1.1 and the whole text.
+ */
+static const char *
+qm_fail_text(const char *text, char *dsn, size_t dsnsize)
+{
+	size_t n = strcspn(text, " \t");
+
+	if (n > 0 && n < dsnsize && text[0] == '5' && text[n] != 0) {
+		memcpy(dsn, text, n);
+		dsn[n] = 0;
+		if (dsn_status_valid(dsn))
+			return text + n + strspn(text + n, " \t");
+	}
+	strlcpy_trunc(dsn, "5.1.1", dsnsize);
+	return text;
+}
+
 /* qm_resolve - resolve and queue recipient i */
 static void
 qm_resolve(struct qm_msg *m, size_t i)
@@ -467,8 +489,12 @@ qm_resolve(struct qm_msg *m, size_t i)
 		qm_defer_rcpt(m, i, "none", "4.3.0", "address resolver "
 		    "failure: table lookup error");
 	} else if (rr.flags & RESOLVE_FLAG_FAIL) {
+		char dsn[DSN_STATUS_MAX];
+		const char *text = qm_fail_text(buf_str(&rr.nexthop), dsn,
+		    sizeof(dsn));
+
 		r->final = xstrdup(buf_str(&rr.recipient));
-		qm_bounce_rcpt(m, i, "none", "5.1.1", buf_str(&rr.nexthop));
+		qm_bounce_rcpt(m, i, "none", dsn, text);
 	} else if (m->filter) {
 		/* FILTER: every recipient to the content filter. */
 		struct buf t = BUF_INIT;

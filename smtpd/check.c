@@ -21,7 +21,10 @@
  *		rejection is the RCPT reply.  At RCPT, the relay restrictions
  *		come first, then the recipient restrictions; only a
  *		rejection stops.  Then, with smtpd_reject_unlisted_recipient,
- *		a recipient in a local domain must be in local_recipient_maps.
+ *		a recipient must be known: in virtual_alias_maps, or by its
+ *		class in local_recipient_maps (local domains) or
+ *		virtual_mailbox_maps (virtual mailbox domains); in a virtual
+ *		alias domain only virtual_alias_maps count.
  *		If neither the relay nor the recipient list can ever refuse
  *		relaying, every RCPT is answered "451 4.3.5 Server
  *		configuration problem": an outside client can never relay
@@ -42,7 +45,8 @@
  *		smtpd_delay_reject (yes), smtpd_reject_unlisted_recipient
  *		(yes), smtpd_reject_unlisted_sender (no), local_recipient_maps
  *		(proxy:unix:passwd.byname $alias_maps; "proxy:" is read as the
- *		table behind it until proxymap exists), relay_domains,
+ *		table behind it until proxymap exists), virtual_alias_maps,
+ *		virtual_mailbox_maps, relay_domains,
  *		parent_domain_matches_subdomains, smtpd_null_access_lookup_key
  *		(<>), the reply codes (reject_code 554, defer_code 450,
  *		relay_domains_reject_code 554, access_map_reject_code 554,
@@ -50,7 +54,9 @@
  *		invalid_hostname_reject_code 501, unknown_client_reject_code
  *		450, unknown_hostname_reject_code 450,
  *		unknown_address_reject_code 450,
- *		unknown_local_recipient_reject_code 550, maps_rbl_reject_code
+ *		unknown_local_recipient_reject_code 550,
+ *		unknown_virtual_alias_reject_code 550,
+ *		unknown_virtual_mailbox_reject_code 550, maps_rbl_reject_code
  *		554, multi_recipient_bounce_reject_code 550),
  *		reject_tempfail_action, unknown_address_tempfail_action,
  *		unknown_helo_hostname_tempfail_action (defer_if_permit),
@@ -73,6 +79,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "dict/addr_find.h"
 #include "dict/match.h"
 #include "mail/addr.h"
 #include "mail/conf.h"
@@ -231,6 +238,8 @@ static struct htable *ck_classes;	/* name -> struct ck_list */
 static struct htable *ck_maps_cache;	/* spec -> struct maps */
 static struct match_list *ck_relay_domains;
 static struct maps *ck_local_rcpt_maps;
+static struct maps *ck_valias_maps;	/* virtual_alias_maps */
+static struct maps *ck_vmailbox_maps;	/* virtual_mailbox_maps */
 static int ck_relay_safe;		/* a list can refuse relaying */
 static int ck_initialized;
 
@@ -238,7 +247,7 @@ static int ck_initialized;
 static int code_reject, code_defer, code_relay, code_map_reject,
     code_map_defer, code_non_fqdn, code_bad_name, code_unk_client,
     code_unk_name, code_unk_addr, code_local_rcpt, code_rbl,
-    code_mul_rcpt;
+    code_mul_rcpt, code_valias_rcpt, code_vmailbox_rcpt;
 static int act_unk_addr, act_unk_name;
 
 int (*ck_resolve_hook)(const char *, const char *, struct resolve_reply *,
@@ -574,6 +583,12 @@ ck_done(void)
 	if (ck_local_rcpt_maps)
 		maps_free(ck_local_rcpt_maps);
 	ck_local_rcpt_maps = NULL;
+	if (ck_valias_maps)
+		maps_free(ck_valias_maps);
+	ck_valias_maps = NULL;
+	if (ck_vmailbox_maps)
+		maps_free(ck_vmailbox_maps);
+	ck_vmailbox_maps = NULL;
 	ck_policy_close_all();
 	ck_mynetworks_free();
 	ck_initialized = 0;
@@ -606,6 +621,9 @@ smtpd_check_init(void)
 	code_unk_name = ck_code(c->unknown_hostname_reject_code, 450);
 	code_unk_addr = ck_code(c->unknown_address_reject_code, 450);
 	code_local_rcpt = ck_code(c->unknown_local_recipient_reject_code,
+	    550);
+	code_valias_rcpt = ck_code(c->unknown_virtual_alias_reject_code, 550);
+	code_vmailbox_rcpt = ck_code(c->unknown_virtual_mailbox_reject_code,
 	    550);
 	code_rbl = ck_code(c->maps_rbl_reject_code, 554);
 	code_mul_rcpt = ck_code(c->multi_recipient_bounce_reject_code, 550);
@@ -691,6 +709,16 @@ smtpd_check_init(void)
 	local = ck_strip_proxy(c->local_recipient_maps ?
 	    c->local_recipient_maps : "");
 	ck_local_rcpt_maps = maps_open("local_recipient_maps", local,
+	    DICT_FLAG_FOLD_FIX);
+	free(local);
+	local = ck_strip_proxy(mail_cfg.virtual_alias_maps ?
+	    mail_cfg.virtual_alias_maps : "");
+	ck_valias_maps = maps_open("virtual_alias_maps", local,
+	    DICT_FLAG_FOLD_FIX);
+	free(local);
+	local = ck_strip_proxy(mail_cfg.virtual_mailbox_maps ?
+	    mail_cfg.virtual_mailbox_maps : "");
+	ck_vmailbox_maps = maps_open("virtual_mailbox_maps", local,
 	    DICT_FLAG_FOLD_FIX);
 	free(local);
 	ck_mynetworks_init();
@@ -1039,83 +1067,88 @@ ck_match_left(const char *name, const char *addr)
 }
 
 /*
+ * ck_addr_find - addr in maps (addr_find(3) order; the local-part keys
+ * only for a local domain): DICT_FOUND, DICT_NOTFOUND, or DICT_ERROR
+ * (logged).  An empty or missing list finds nothing.
+ */
+static int
+ck_addr_find(struct maps *m, const char *addr, int local)
+{
+	struct buf val = BUF_INIT, why = BUF_INIT;
+	int r = DICT_NOTFOUND;
+
+	if (m != NULL && !maps_empty(m)) {
+		r = addr_find(m, addr, local ? ADDR_FIND_LOCAL_USER : 0, &val,
+		    NULL, &why);
+		if (r == DICT_ERROR)
+			log_warn("%s", buf_str(&why));
+	}
+	buf_free(&val);
+	buf_free(&why);
+	return r;
+}
+
+/*
  * ck_rcpt_maps - is the address (a recipient, or a sender with class
- * Sender address) known?  Only local domains are checked, against
- * local_recipient_maps: the address, without its extension, the local
- * part with and without extension, "@domain".
+ * Sender address) known?  As in Postfix: an address that
+ * virtual_alias_maps knows is; then by address class, a local address
+ * must be in local_recipient_maps (when that is not empty), a virtual
+ * mailbox address in virtual_mailbox_maps (when that is not empty), and
+ * a virtual alias address is unknown (cleanup would have replaced it).
+ * Keys: the address, without its extension, for local domains the local
+ * part with and without extension, "@domain".  postmaster,
+ * MAILER-DAEMON and the double-bounce sender of local domains are always
+ * known.
  */
 static int
 ck_rcpt_maps(struct ck_ctx *c, const char *addr, const char *class)
 {
 	struct resolve_reply rr;
-	struct buf user = BUF_INIT, ext = BUF_INIT, dom = BUF_INIT;
-	struct buf val = BUF_INIT, why = BUF_INIT, key = BUF_INIT;
-	const char *canon;
-	int status = CK_DUNNO, r = DICT_NOTFOUND, i;
+	const char *canon, *table = NULL, *dsn;
+	int status = CK_DUNNO, r, local, code = code_local_rcpt;
 
-	if (ck_local_rcpt_maps == NULL || maps_empty(ck_local_rcpt_maps))
-		return CK_DUNNO;
 	resolve_reply_init(&rr);
 	if (ck_resolve(c, addr, &rr) < 0) {
 		resolve_reply_free(&rr);
 		return CK_REJECT;
 	}
 	canon = buf_str(&rr.recipient);
-	if (!(rr.flags & RESOLVE_CLASS_LOCAL) ||
-	    ck_match_left(mail_cfg.double_bounce_sender ?
+	local = (rr.flags & RESOLVE_CLASS_LOCAL) != 0;
+	if (!(rr.flags & CK_FINAL_CLASS) || (local &&
+	    (ck_match_left(mail_cfg.double_bounce_sender ?
 	    mail_cfg.double_bounce_sender : "double-bounce", canon) ||
 	    ck_match_left("postmaster", canon) ||
-	    ck_match_left("MAILER-DAEMON", canon))
+	    ck_match_left("MAILER-DAEMON", canon))))
 		goto out;
-	addr_split_ext(canon, mail_cfg.recipient_delimiter, &user, &ext,
-	    &dom);
-	for (i = 0; i < 5 && r == DICT_NOTFOUND; i++) {
-		buf_reset(&key);
-		switch (i) {
-		case 0:
-			buf_puts(&key, canon);
-			break;
-		case 1:
-			if (ext.len == 0)
-				continue;
-			buf_printf(&key, "%s@%s", buf_str(&user),
-			    buf_str(&dom));
-			break;
-		case 2:
-			if (ext.len == 0)
-				continue;
-			buf_printf(&key, "%s%c%s", buf_str(&user),
-			    canon[user.len], buf_str(&ext));
-			break;
-		case 3:
-			buf_puts(&key, buf_str(&user));
-			break;
-		case 4:
-			if (dom.len == 0)
-				continue;
-			buf_printf(&key, "@%s", buf_str(&dom));
-			break;
+	if ((r = ck_addr_find(ck_valias_maps, canon, local)) == DICT_FOUND)
+		goto out;
+	if (r == DICT_NOTFOUND) {
+		if (rr.flags & RESOLVE_CLASS_ALIAS) {
+			table = "virtual alias table";
+			code = code_valias_rcpt;
+		} else if (rr.flags & RESOLVE_CLASS_VIRTUAL) {
+			if (ck_vmailbox_maps && !maps_empty(ck_vmailbox_maps)) {
+				r = ck_addr_find(ck_vmailbox_maps, canon, 0);
+				table = "virtual mailbox table";
+				code = code_vmailbox_rcpt;
+			}
+		} else if (ck_local_rcpt_maps &&
+		    !maps_empty(ck_local_rcpt_maps)) {
+			r = ck_addr_find(ck_local_rcpt_maps, canon, 1);
+			table = "local recipient table";
 		}
-		r = maps_find(ck_local_rcpt_maps, buf_str(&key), &val, &why);
 	}
 	if (r == DICT_ERROR) {
-		log_warn("%s", buf_str(&why));
 		status = ck_temp_failure(c, addr);
-	} else if (r == DICT_NOTFOUND) {
-		status = ck_reject(c, class, code_local_rcpt,
-		    strcmp(class, CK_CLASS_SENDER) == 0 ? "5.1.0" : "5.1.1",
-		    "<%s>: %s rejected: User unknown%s", addr, class,
-		    smtpd_cfg.show_user_unknown_table_name ?
-		    " in local recipient table" : "");
+	} else if (r == DICT_NOTFOUND && table != NULL) {
+		dsn = strcmp(class, CK_CLASS_SENDER) == 0 ? "5.1.0" : "5.1.1";
+		status = ck_reject(c, class, code, dsn,
+		    "<%s>: %s rejected: User unknown%s%s", addr, class,
+		    smtpd_cfg.show_user_unknown_table_name ? " in " : "",
+		    smtpd_cfg.show_user_unknown_table_name ? table : "");
 	}
 out:
 	resolve_reply_free(&rr);
-	buf_free(&user);
-	buf_free(&ext);
-	buf_free(&dom);
-	buf_free(&val);
-	buf_free(&why);
-	buf_free(&key);
 	return status;
 }
 
@@ -1826,6 +1859,10 @@ ck_tables_changed(void)
 
 	if (ck_local_rcpt_maps && maps_changed(ck_local_rcpt_maps))
 		return maps_title(ck_local_rcpt_maps);
+	if (ck_valias_maps && maps_changed(ck_valias_maps))
+		return maps_title(ck_valias_maps);
+	if (ck_vmailbox_maps && maps_changed(ck_vmailbox_maps))
+		return maps_title(ck_vmailbox_maps);
 	if (ck_maps_cache == NULL)
 		return NULL;
 	list = htable_list(ck_maps_cache);

@@ -52,6 +52,8 @@ struct smtpd_cfg {
 	int	 smtpd_reject_unlisted_recipient;
 	int	 smtpd_reject_unlisted_sender;
 	char	*unknown_local_recipient_reject_code;
+	char	*unknown_virtual_alias_reject_code;
+	char	*unknown_virtual_mailbox_reject_code;
 	char	*unknown_address_reject_code;
 	char	*unknown_client_reject_code;
 	char	*unknown_hostname_reject_code;

@@ -14,8 +14,11 @@
  *		local_transport (local:$myhostname), default_transport
  *		(smtp), relay_transport (relay), relayhost (empty),
  *		relay_domains (empty), remote_header_rewrite_domain (empty),
- *		transport_maps (empty), and mydestination, myorigin,
- *		mydomain, myhostname, recipient_delimiter.
+ *		transport_maps (empty), virtual_alias_domains
+ *		($virtual_alias_maps), virtual_mailbox_domains
+ *		($virtual_mailbox_maps), virtual_transport (virtual), and
+ *		mydestination, myorigin, mydomain, myhostname,
+ *		recipient_delimiter, virtual_alias_maps, virtual_mailbox_maps.
  * DIAGNOSTICS	Warnings for protocol errors and unreadable tables.
  * SEE ALSO	cleanup(8), qmgr(8), doc/trivial-rewrite.md
  */

@@ -21,6 +21,12 @@ const struct param tr_params[] = {
 	P_STR("remote_header_rewrite_domain", "", struct tr_cfg,
 	    remote_header_rewrite_domain),
 	P_STR("transport_maps", "", struct tr_cfg, transport_maps),
+	P_STR("virtual_alias_domains", "$virtual_alias_maps", struct tr_cfg,
+	    virtual_alias_domains),
+	P_STR("virtual_mailbox_domains", "$virtual_mailbox_maps",
+	    struct tr_cfg, virtual_mailbox_domains),
+	P_STR("virtual_transport", "virtual", struct tr_cfg,
+	    virtual_transport),
 	P_END
 };
 

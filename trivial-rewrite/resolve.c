@@ -7,11 +7,23 @@
  *			or $myhostname.  "user%domain@local" and
  *			"user@domain@local" are routed addresses: the local
  *			domain is stripped and the rest resolved again.
+ *		virtual alias
+ *			the domain is listed in virtual_alias_domains: an
+ *			address of such a domain has no mailbox of its own,
+ *			and cleanup(8) has replaced every address that
+ *			virtual_alias_maps knows.  What is left resolves to
+ *			the error transport: it bounces with "5.1.1 User
+ *			unknown in virtual alias table".
+ *		virtual mailbox
+ *			the domain is listed in virtual_mailbox_domains:
+ *			virtual_transport, next hop the domain.
  *		relay	the domain is listed in relay_domains:
  *			relay_transport, next hop $relayhost or the domain.
  *		default	anything else: default_transport, next hop
  *			$relayhost or the domain.
  *
+ *		The classes are tried in this order, as in Postfix: local,
+ *		virtual alias, virtual mailbox, relay, default.
  *		A transport written "transport:nexthop" sets the next hop
  *		explicitly.  When a domain list cannot be read the answer
  *		carries RESOLVE_FLAG_ERROR: the caller defers.
@@ -40,6 +52,8 @@
 
 static struct match_list *tr_mydest;
 static struct match_list *tr_relay;
+static struct match_list *tr_valias;
+static struct match_list *tr_vmailbox;
 static struct maps *tr_transport_maps;
 static int tr_transport_parent;		/* "parent" instead of ".parent" */
 
@@ -51,11 +65,29 @@ tr_init(void)
 	tr_relay = match_list_new_flags("relay_domains", tr_cfg.relay_domains,
 	    match_parent_style(mail_cfg.parent_domain_matches_subdomains,
 	    "relay_domains") ? MATCH_FLAG_PARENT : 0);
+	tr_valias = match_list_new("virtual_alias_domains",
+	    tr_cfg.virtual_alias_domains);
+	tr_vmailbox = match_list_new("virtual_mailbox_domains",
+	    tr_cfg.virtual_mailbox_domains);
 	if (*tr_cfg.transport_maps)
 		tr_transport_maps = maps_open("transport_maps",
 		    tr_cfg.transport_maps, DICT_FLAG_FOLD_FIX);
 	tr_transport_parent = match_parent_style(
 	    mail_cfg.parent_domain_matches_subdomains, "transport_maps");
+}
+
+/* tr_done - release the lists and tables (tests) */
+void
+tr_done(void)
+{
+	match_list_free(tr_mydest);
+	match_list_free(tr_relay);
+	match_list_free(tr_valias);
+	match_list_free(tr_vmailbox);
+	if (tr_transport_maps)
+		maps_free(tr_transport_maps);
+	tr_mydest = tr_relay = tr_valias = tr_vmailbox = NULL;
+	tr_transport_maps = NULL;
 }
 
 /* tr_tables_changed - the title of a table replaced on disk, or NULL */
@@ -218,6 +250,28 @@ tr_resolve_depth(const char *addr, struct resolve_reply *r,
 		goto out;
 	}
 	buf_sets(&r->recipient, canon.p);
+	if ((m = match_list_domain(tr_valias, dom.p, why)) < 0) {
+		r->flags |= RESOLVE_FLAG_ERROR;
+		tr_transport(tr_cfg.default_transport, dom.p, r);
+		goto out;
+	}
+	if (m) {
+		/* Known aliases were expanded by cleanup: this one is not. */
+		r->flags |= RESOLVE_CLASS_ALIAS | RESOLVE_FLAG_FAIL;
+		buf_sets(&r->transport, "error");
+		buf_sets(&r->nexthop, TR_VALIAS_TEXT);
+		goto out;
+	}
+	if ((m = match_list_domain(tr_vmailbox, dom.p, why)) < 0) {
+		r->flags |= RESOLVE_FLAG_ERROR;
+		tr_transport(tr_cfg.default_transport, dom.p, r);
+		goto out;
+	}
+	if (m) {
+		r->flags |= RESOLVE_CLASS_VIRTUAL;
+		tr_transport(tr_cfg.virtual_transport, dom.p, r);
+		goto out;
+	}
 	if ((m = match_list_domain(tr_relay, dom.p, why)) < 0) {
 		r->flags |= RESOLVE_FLAG_ERROR;
 		tr_transport(tr_cfg.default_transport, dom.p, r);

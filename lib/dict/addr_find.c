@@ -69,6 +69,8 @@ addr_find(struct maps *m, const char *addr, int flags, struct buf *value,
 	char delim = 0;
 	int r, unmatched = 0, local;
 
+	if (m == NULL)
+		return DICT_NOTFOUND;
 	/* The external form of the address, and its parts. */
 	addr_quote(addr, &quoted);
 	at = strrchr(buf_str(&quoted), '@');
@@ -88,8 +90,10 @@ addr_find(struct maps *m, const char *addr, int flags, struct buf *value,
 		unmatched = r == DICT_FOUND;
 	}
 	/* user+ext, then user, for local domains. */
-	if (r == DICT_NOTFOUND && (flags & ADDR_FIND_BARE_USER) && at) {
-		local = addr_is_local_domain(buf_str(&domain), why);
+	if (r == DICT_NOTFOUND && (flags & (ADDR_FIND_BARE_USER |
+	    ADDR_FIND_LOCAL_USER)) && at) {
+		local = (flags & ADDR_FIND_LOCAL_USER) ? 1 :
+		    addr_is_local_domain(buf_str(&domain), why);
 		if (local < 0) {
 			r = DICT_ERROR;
 		} else if (local) {

@@ -8,7 +8,9 @@
  *		  user@domain		without the extension
  *		  user+ext, user	only with ADDR_FIND_BARE_USER, and only
  *					when domain is local ($myorigin or
- *					listed in $mydestination)
+ *					listed in $mydestination), or with
+ *					ADDR_FIND_LOCAL_USER (the caller
+ *					resolved the address as local)
  *		  @domain		the whole domain
  *
  *		The extension is split at the first recipient_delimiter
@@ -16,7 +18,7 @@
  *		owner_request_special is set).  Keys use the quoted
  *		(external) form of the address; tables fold case as they
  *		were opened.  A table that cannot answer stops the search
- *		with DICT_ERROR.
+ *		with DICT_ERROR.  No table (NULL) finds nothing.
  *
  *		addr_find_map() turns a found value into addresses: the
  *		value is an address list (RFC 5322 syntax); a result
@@ -34,6 +36,8 @@
 struct maps;
 
 #define ADDR_FIND_BARE_USER	(1 << 0)	/* try "user" for local domains */
+#define ADDR_FIND_LOCAL_USER	(1 << 1)	/* try "user": the caller knows
+						 * the domain is local */
 
 /* What matched, for addr_find_map(). */
 struct addr_found {

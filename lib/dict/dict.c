@@ -209,9 +209,10 @@ dict_close(struct dict *d)
 /*
  * maps_token - next table of a maps list, or NULL at the end.  A table
  * extends to the next separator outside braces; *bad is set when the
- * braces are unbalanced.
+ * braces are unbalanced.  Domain lists (match.c) split their table
+ * entries ("inline:{ a=b, c=d }") with it too.
  */
-static char *
+char *
 maps_token(char **cursor, int *bad)
 {
 	char *s = *cursor, *start;

@@ -61,6 +61,7 @@ int	 maps_find_partial(struct maps *, const char *, struct buf *,
 int	 maps_changed(struct maps *);
 int	 maps_empty(const struct maps *);
 const char *maps_title(const struct maps *);
+char	*maps_token(char **, int *);
 void	 maps_free(struct maps *);
 
 #endif

@@ -343,8 +343,25 @@ match_list_new_flags(const char *title, const char *spec, int flags)
 
 	m->title = xstrdup(title);
 	m->flags = flags;
-	while ((tok = str_token_braced(&cp, SEPARATORS, err, sizeof(err))))
+	for (;;) {
+		int bad = 0;
+
+		/* "{ text }" groups; "type:{ k=v, ... }" is one table. */
+		cp += strspn(cp, SEPARATORS);
+		if (*cp == '{')
+			tok = str_token_braced(&cp, SEPARATORS, err,
+			    sizeof(err));
+		else
+			tok = maps_token(&cp, &bad);
+		if (tok == NULL)
+			break;
+		if (bad) {
+			strlcpy_trunc(err, "unbalanced '{' or '}'",
+			    sizeof(err));
+			break;
+		}
 		match_add(m, tok, 0);
+	}
 	if (err[0])
 		match_set_error(m, err);
 	free(copy);

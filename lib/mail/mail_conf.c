@@ -80,6 +80,7 @@ const struct param mail_params[] = {
 	G("mail_spool_directory", "/var/mail", mail_spool_directory),
 	G("alias_database", "hash:/etc/aliases", alias_database),
 	G("alias_maps", "hash:/etc/aliases", alias_maps),
+	G("virtual_mailbox_maps", "", virtual_mailbox_maps),
 	G("alternate_config_directories", "", alternate_config_directories),
 	G("multi_instance_directories", "", multi_instance_directories),
 	G("default_database_type", "hash", default_database_type),

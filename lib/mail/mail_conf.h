@@ -52,6 +52,7 @@ struct mail_cfg {
 	char	*mail_spool_directory;
 	char	*alias_database;
 	char	*alias_maps;
+	char	*virtual_mailbox_maps;
 	char	*alternate_config_directories;
 	char	*multi_instance_directories;
 	char	*default_database_type;

@@ -94,6 +94,9 @@ test_key_order(void **state)
 	    &v), "bare");
 	assert_string_equal(find(m, "ann@elsewhere.example",
 	    ADDR_FIND_BARE_USER, &v), "-");
+	/* The caller may know better (smtpd resolved the address). */
+	assert_string_equal(find(m, "ann@elsewhere.example",
+	    ADDR_FIND_LOCAL_USER, &v), "bare");
 	/* An unqualified address is its own key only. */
 	assert_string_equal(find(m, "ann", ADDR_FIND_BARE_USER, &v), "bare");
 	assert_string_equal(find(m, "ann+q", ADDR_FIND_BARE_USER, &v),
@@ -151,6 +154,23 @@ test_pattern_and_error(void **state)
 	}
 	assert_string_equal(find(f, "a@b", 0, &v), "c");
 	assert_string_equal(find(f, "x@b", 0, &v), "!");
+	/* No table finds nothing; a delimiter first is no extension. */
+	assert_string_equal(find(NULL, "a@b", 0, &v), "-");
+	{
+		struct maps *t = maps_open("t", "inline:{ { +u@d.example = x },"
+		    " { @d.example = catch } }", DICT_FLAG_FOLD_FIX);
+		struct buf big = BUF_INIT;
+
+		assert_string_equal(find(t, "+u@d.example", 0, &v), "x");
+		assert_string_equal(find(t, "nodomain", 0, &v), "-");
+		/* A key beyond DICT_KEY_MAX: the catch-all still answers. */
+		while (big.len < DICT_KEY_MAX + 10)
+			buf_putc(&big, 'a');
+		buf_puts(&big, "@d.example");
+		assert_string_equal(find(t, big.p, 0, &v), "catch");
+		buf_free(&big);
+		maps_free(t);
+	}
 	maps_free(f);
 	buf_free(&v);
 }

@@ -212,6 +212,18 @@ test_parent_style(void **state)
 	assert_int_equal(match_list_domain(m, "a.b.example.com", &why), 1);
 	assert_int_equal(match_list_domain(m, "example.com", &why), 0);
 	match_list_free(m);
+
+	/* A table with separators inside its braces is one entry. */
+	m = match_list_new_flags("virtual_alias_domains", "a.example, "
+	    "inline:{ b.example=x, u@b.example=y }, !c.example", 0);
+	assert_int_equal(match_list_domain(m, "b.example", &why), 1);
+	assert_int_equal(match_list_domain(m, "a.example", &why), 1);
+	assert_int_equal(match_list_domain(m, "c.example", &why), 0);
+	match_list_free(m);
+	m = match_list_new_flags("virtual_alias_domains",
+	    "inline:{ b.example=x", 0);
+	assert_int_equal(match_list_domain(m, "b.example", &why), -1);
+	match_list_free(m);
 	buf_free(&why);
 }
 

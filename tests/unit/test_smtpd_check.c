@@ -66,6 +66,11 @@ fake_resolve(const char *sender, const char *addr, struct resolve_reply *rr,
 		rr->flags |= RESOLVE_CLASS_LOCAL;
 	else if (strcasecmp(dom, "relay.example") == 0)
 		rr->flags |= RESOLVE_CLASS_RELAY;
+	else if (strcasecmp(dom, "valias.example") == 0)
+		rr->flags |= RESOLVE_CLASS_ALIAS | RESOLVE_FLAG_FAIL;
+	else if (strcasecmp(dom, "vmbox.example") == 0 ||
+	    strcasecmp(dom, "catch.example") == 0)
+		rr->flags |= RESOLVE_CLASS_VIRTUAL;
 	else
 		rr->flags |= RESOLVE_CLASS_DEFAULT;
 	return 0;
@@ -730,6 +735,88 @@ test_rcpt_table(void **state)
 	assert_int_equal(failed, 0);
 }
 
+/*
+ * test_virtual_rcpt - reject_unlisted_recipient in virtual alias and
+ * virtual mailbox domains: virtual_alias_maps first, then the class's
+ * table; a table that fails is a temporary error.
+ */
+static void
+test_virtual_rcpt(void **state)
+{
+	static const struct {
+		const char *valias, *vmbox, *rcpt, *want;
+	} cases[] = {
+		{ "inline:{ a@valias.example=x }", "", "a@valias.example", "" },
+		{ "inline:{ a@valias.example=x }", "", "A+ext@VALIAS.example",
+		    "" },
+		{ "inline:{ a@valias.example=x }", "", "b@valias.example",
+		    "550 5.1.1 <b@valias.example>: Recipient address rejected:"
+		    " User unknown in virtual alias table" },
+		{ "", "", "b@valias.example",
+		    "550 5.1.1 <b@valias.example>: Recipient address rejected:"
+		    " User unknown in virtual alias table" },
+		{ "inline:{ @valias.example=x }", "", "any@valias.example", "" },
+		{ "", "inline:{ u@vmbox.example=d/u/ }", "u@vmbox.example", "" },
+		{ "", "inline:{ u@vmbox.example=d/u/ }", "u+x@vmbox.example",
+		    "" },
+		{ "inline:{ al@vmbox.example=u@vmbox.example }",
+		    "inline:{ u@vmbox.example=d/u/ }", "al@vmbox.example", "" },
+		{ "", "inline:{ u@vmbox.example=d/u/ }", "v@vmbox.example",
+		    "550 5.1.1 <v@vmbox.example>: Recipient address rejected: "
+		    "User unknown in virtual mailbox table" },
+		{ "", "inline:{ @catch.example=d/all }", "who@catch.example",
+		    "" },
+		{ "", "", "v@vmbox.example", "" },
+		{ "", "fail:vmbox", "v@vmbox.example",
+		    "451 4.3.0 <v@vmbox.example>: Temporary lookup failure" },
+		{ "fail:valias", "", "b@valias.example",
+		    "451 4.3.0 <b@valias.example>: Temporary lookup failure" },
+		{ "fail:valias", "inline:{ u@vmbox.example=d/u/ }",
+		    "u@vmbox.example",
+		    "451 4.3.0 <u@vmbox.example>: Temporary lookup failure" },
+		/* Local addresses: virtual_alias_maps counts too. */
+		{ "inline:{ zed@example.com=x }", "", "zed@example.com", "" },
+		{ "inline:{ zed@example.com=x }", "", "nobody@example.com",
+		    "550 5.1.1 <nobody@example.com>: Recipient address "
+		    "rejected: User unknown in local recipient table" },
+	};
+	size_t i;
+	int failed = 0;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct smtpd_state st;
+		const char *got;
+		int r;
+
+		cfg_defaults();
+		setup_conf();
+		smtpd_cfg.unknown_virtual_alias_reject_code = "550";
+		smtpd_cfg.unknown_virtual_mailbox_reject_code = "550";
+		smtpd_cfg.smtpd_recipient_restrictions =
+		    "permit_mynetworks, reject_unauth_destination";
+		mail_cfg.virtual_alias_maps = (char *)cases[i].valias;
+		mail_cfg.virtual_mailbox_maps = (char *)cases[i].vmbox;
+		smtpd_check_init();
+		st_init(&st, OUT);
+		st.helo_name = "client.example";
+		st.sender = "s@remote.example";
+		st.recipient = (char *)cases[i].rcpt;
+		r = smtpd_check_rcpt(&st, cases[i].rcpt);
+		got = r == SMTPD_CHECK_REJECT ? buf_str(&st.check_reply) : "";
+		if (strcmp(got, cases[i].want) != 0) {
+			print_error("case %d (rcpt=%s):\n  want: %s\n  got:  "
+			    "%s\n", (int)i, cases[i].rcpt, cases[i].want, got);
+			failed++;
+		}
+		st_free(&st);
+	}
+	mail_cfg.virtual_alias_maps = NULL;
+	mail_cfg.virtual_mailbox_maps = NULL;
+	ck_done();
+	assert_int_equal(failed, 0);
+}
+
 static void
 test_log_lines(void **state)
 {
@@ -1348,6 +1435,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_rcpt_table),
+		cmocka_unit_test(test_virtual_rcpt),
 		cmocka_unit_test(test_log_lines),
 		cmocka_unit_test(test_delay_reject_no),
 		cmocka_unit_test(test_policy),
