@@ -240,6 +240,7 @@ static struct match_list *ck_relay_domains;
 static struct maps *ck_local_rcpt_maps;
 static struct maps *ck_valias_maps;	/* virtual_alias_maps */
 static struct maps *ck_vmailbox_maps;	/* virtual_mailbox_maps */
+static struct maps *ck_relocated_maps;	/* relocated_maps */
 static int ck_relay_safe;		/* a list can refuse relaying */
 static int ck_initialized;
 
@@ -589,6 +590,9 @@ ck_done(void)
 	if (ck_vmailbox_maps)
 		maps_free(ck_vmailbox_maps);
 	ck_vmailbox_maps = NULL;
+	if (ck_relocated_maps)
+		maps_free(ck_relocated_maps);
+	ck_relocated_maps = NULL;
 	ck_policy_close_all();
 	ck_mynetworks_free();
 	ck_initialized = 0;
@@ -719,6 +723,11 @@ smtpd_check_init(void)
 	local = ck_strip_proxy(mail_cfg.virtual_mailbox_maps ?
 	    mail_cfg.virtual_mailbox_maps : "");
 	ck_vmailbox_maps = maps_open("virtual_mailbox_maps", local,
+	    DICT_FLAG_FOLD_FIX);
+	free(local);
+	local = ck_strip_proxy(mail_cfg.relocated_maps ?
+	    mail_cfg.relocated_maps : "");
+	ck_relocated_maps = maps_open("relocated_maps", local,
 	    DICT_FLAG_FOLD_FIX);
 	free(local);
 	ck_mynetworks_init();
@@ -1120,6 +1129,25 @@ ck_rcpt_maps(struct ck_ctx *c, const char *addr, const char *class)
 	    ck_match_left("postmaster", canon) ||
 	    ck_match_left("MAILER-DAEMON", canon))))
 		goto out;
+	/* relocated(5): mail to someone who has moved. */
+	if (ck_relocated_maps && !maps_empty(ck_relocated_maps)) {
+		struct buf newloc = BUF_INIT, why = BUF_INIT;
+
+		r = addr_find(ck_relocated_maps, canon, local ?
+		    ADDR_FIND_LOCAL_USER : 0, &newloc, NULL, &why);
+		if (r == DICT_ERROR) {
+			log_warn("%s", buf_str(&why));
+			status = ck_temp_failure(c, addr);
+		} else if (r == DICT_FOUND) {
+			status = ck_reject(c, class, 550, "5.1.6", "<%s>: %s "
+			    "rejected: User has moved to %.500s", addr, class,
+			    buf_str(&newloc));
+		}
+		buf_free(&newloc);
+		buf_free(&why);
+		if (r != DICT_NOTFOUND)
+			goto out;
+	}
 	if ((r = ck_addr_find(ck_valias_maps, canon, local)) == DICT_FOUND)
 		goto out;
 	if (r == DICT_NOTFOUND) {

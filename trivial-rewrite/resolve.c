@@ -42,6 +42,7 @@
  */
 #include <string.h>
 
+#include "dict/addr_find.h"
 #include "dict/dict.h"
 #include "dict/match.h"
 #include "mail/addr.h"
@@ -55,6 +56,7 @@ static struct match_list *tr_relay;
 static struct match_list *tr_valias;
 static struct match_list *tr_vmailbox;
 static struct maps *tr_transport_maps;
+static struct maps *tr_relocated_maps;
 static int tr_transport_parent;		/* "parent" instead of ".parent" */
 
 /* tr_init - compile the domain lists (called before the jail) */
@@ -74,6 +76,10 @@ tr_init(void)
 		    tr_cfg.transport_maps, DICT_FLAG_FOLD_FIX);
 	tr_transport_parent = match_parent_style(
 	    mail_cfg.parent_domain_matches_subdomains, "transport_maps");
+	if (mail_cfg.relocated_maps && *mail_cfg.relocated_maps)
+		tr_relocated_maps = maps_open("relocated_maps",
+		    mail_cfg.relocated_maps, DICT_FLAG_FOLD_FIX);
+	addr_find_init();
 }
 
 /* tr_done - release the lists and tables (tests) */
@@ -86,8 +92,10 @@ tr_done(void)
 	match_list_free(tr_vmailbox);
 	if (tr_transport_maps)
 		maps_free(tr_transport_maps);
+	if (tr_relocated_maps)
+		maps_free(tr_relocated_maps);
 	tr_mydest = tr_relay = tr_valias = tr_vmailbox = NULL;
-	tr_transport_maps = NULL;
+	tr_transport_maps = tr_relocated_maps = NULL;
 }
 
 /* tr_tables_changed - the title of a table replaced on disk, or NULL */
@@ -96,6 +104,8 @@ tr_tables_changed(void)
 {
 	if (tr_transport_maps && maps_changed(tr_transport_maps))
 		return maps_title(tr_transport_maps);
+	if (tr_relocated_maps && maps_changed(tr_relocated_maps))
+		return maps_title(tr_relocated_maps);
 	return NULL;
 }
 
@@ -302,6 +312,25 @@ tr_resolve(const char *sender, const char *addr, struct resolve_reply *r,
 
 	(void)sender;
 	rc = tr_resolve_depth(addr, r, why, 0);
+	if (rc == 0 && tr_relocated_maps &&
+	    !(r->flags & (RESOLVE_FLAG_ERROR | RESOLVE_FLAG_FAIL))) {
+		/* relocated(5): bounce mail for users who have moved. */
+		found = addr_find(tr_relocated_maps, buf_str(&r->recipient),
+		    ADDR_FIND_BARE_USER, &value, NULL, why);
+		if (found == DICT_ERROR) {
+			r->flags |= RESOLVE_FLAG_ERROR;
+		} else if (found == DICT_FOUND) {
+			r->flags |= RESOLVE_FLAG_FAIL;
+			buf_sets(&r->transport, "error");
+			buf_reset(&r->nexthop);
+			buf_printf(&r->nexthop, "5.1.6 User has moved to "
+			    "%.500s", buf_str(&value));
+		}
+		if (found != DICT_NOTFOUND) {
+			buf_free(&value);
+			return rc;
+		}
+	}
 	if (rc < 0 || tr_transport_maps == NULL ||
 	    (r->flags & (RESOLVE_FLAG_ERROR | RESOLVE_FLAG_FAIL)))
 		return rc;

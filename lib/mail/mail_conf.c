@@ -69,6 +69,7 @@ const struct param mail_params[] = {
 	    owner_request_special),
 	G("propagate_unmatched_extensions", "canonical, virtual",
 	    propagate_unmatched_extensions),
+	G("relocated_maps", "", relocated_maps),
 	G("virtual_maps", "", virtual_maps),
 	G("virtual_alias_maps", "$virtual_maps", virtual_alias_maps),
 	P_LONG("message_size_limit", "10240000", struct mail_cfg,

@@ -43,6 +43,7 @@ struct mail_cfg {
 	char	*recipient_delimiter;
 	int	 owner_request_special;
 	char	*propagate_unmatched_extensions;
+	char	*relocated_maps;
 	char	*virtual_maps;
 	char	*virtual_alias_maps;
 	long	 message_size_limit;

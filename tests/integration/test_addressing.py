@@ -72,6 +72,9 @@ def test_virtual_alias_failures(smtp_instance, case):  # noqa: F811
                      "b@virt.example a@virt.example\n")
         rcpt, why = "a@virt.example", "map nesting"
     else:
+        # Not a domain list too: smtpd and trivial-rewrite would answer
+        # 451 at RCPT TO already (tested in test_virtual.py).
+        inst.params["virtual_alias_domains"] = ""
         maps = "fail:broken"
         rcpt, why = "x@virt.example", "map lookup problem"
     inst.params["virtual_alias_maps"] = maps
@@ -179,3 +182,28 @@ def test_smtp_generic_maps_failure(instance, sink):
     wait_for(lambda: inst.queue_files("deferred"), 30,
              what="the message in deferred/")
     assert sink.messages == []
+
+
+def test_relocated_maps(smtp_instance, users):  # noqa: F811
+    """relocated(5): smtpd refuses the recipient with 550 5.1.6, and mail
+    that gets in another way bounces with 5.1.6 and the new address."""
+    inst = smtp_instance
+    users.add("rsender")
+    inst.params["relocated_maps"] = table(
+        inst, "relocated", "moved     joe@new.example\n"
+        "@gone.example  contact@new.example\n")
+    inst.start()
+    with smtplib.SMTP("127.0.0.1", inst.smtp_port) as s:
+        s.mail("x@remote.example")
+        code, text = s.rcpt("moved@mx.test.example")
+        assert code == 550
+        assert b"5.1.6" in text and b"User has moved to joe@new.example" \
+            in text
+        assert s.rcpt("rsender@mx.test.example")[0] == 250
+    # Through sendmail there is no RCPT check: the message bounces.
+    inst.sendmail(["-f", "rsender", "moved", "someone@gone.example"],
+                  "Subject: hello\n\nx\n")
+    inst.wait_log(r"to=<moved@mx\.test\.example>.*dsn=5\.1\.6, "
+                  r"status=bounced \(User has moved to joe@new\.example\)")
+    inst.wait_log(r"to=<someone@gone\.example>.*dsn=5\.1\.6, "
+                  r"status=bounced \(User has moved to contact@new\.example\)")
