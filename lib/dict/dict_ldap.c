@@ -604,6 +604,8 @@ ldap_try(struct dict_ldap *m, size_t i, struct buf *why)
 	}
 	if ((rc = ldap_tls_options(m, ld, url)) != LDAP_SUCCESS) {
 		step = "TLS settings";
+	} else if ((rc = ldap_connect(ld)) != LDAP_SUCCESS) {
+		step = "connect";
 	} else if (m->start_tls &&
 	    (rc = ldap_start_tls_s(ld, NULL, NULL)) != LDAP_SUCCESS) {
 		step = "STARTTLS";
@@ -617,8 +619,6 @@ ldap_try(struct dict_ldap *m, size_t i, struct buf *why)
 			    &ver) == 0)
 				rc = ldap_bind_simple(m, ld);
 		}
-	} else {
-		rc = ldap_connect(ld);
 	}
 	if (rc != LDAP_SUCCESS) {
 		buf_printf(why, "%s: %s: ", url, step);
