@@ -356,6 +356,11 @@ test_open_good(void **state)
 	d = open_cf("", &why);
 	assert_non_null(d);
 	dict_close(d);
+	/* The sample in conf/ opens (tests run in tests/unit). */
+	d = dict_open("ldap:../../conf/ldap-aliases.cf", 0, &why);
+	if (d == NULL)
+		fail_msg("%s", buf_str(&why));
+	dict_close(d);
 	buf_free(&why);
 	buf_free(&value);
 }
