@@ -4,6 +4,7 @@ restriction, escaping, special, leaf and terminal result attributes,
 limits, bind, failover, outages), check_recipient_access in smtpd, and
 alias_maps in local delivery across an LDAP outage."""
 import os
+import socket
 
 from conftest import wait_for
 from ldap_fixture import READER_DN, READER_PW, SUFFIX, slapd  # noqa: F401
@@ -204,6 +205,21 @@ def test_ldap_server_down(instance, slapd):  # noqa: F811
               server_host="%s, %s" % (dead, slapd.url))
     assert q(instance, t, "alice@example.com")[:2] == (
         0, "alice@mx.test.example")
+    # A server that accepts connections but never answers: timeout.
+    silent = socket.socket()
+    try:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(5)
+        url = "ldap://127.0.0.1:%d" % silent.getsockname()[1]
+        for bind in ("yes", "no"):
+            t = table(instance, slapd, "silent.cf", server_host=url,
+                      timeout="1", bind=bind)
+            code, out, err = q(instance, t, "alice@example.com")
+            assert code == 2 and out == "", err
+            assert url in err and ("Timed out" in err or
+                                   "timed out" in err), err
+    finally:
+        silent.close()
 
 
 def test_ldap_recipient_access(acc, slapd):  # noqa: F811
