@@ -499,7 +499,8 @@ ldap_reason(LDAP *ld, int code, struct buf *why)
 	buf_puts(why, ldap_err2string(code));
 	if (ld && ldap_get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &diag) ==
 	    LDAP_OPT_SUCCESS && diag != NULL) {
-		if (*diag)
+		/* libldap says "(unknown error code)" when it knows nothing. */
+		if (*diag && strcmp(diag, "(unknown error code)") != 0)
 			buf_printf(why, " (%s)", str_sane(diag, clean,
 			    sizeof(clean)));
 		ldap_memfree(diag);

@@ -2,7 +2,9 @@
 
 The `slapd` fixture writes a slapd.conf and an mdb database in a temporary
 directory, loads entries with slapadd and starts slapd in the foreground
-on a free loopback port and on an ldapi:// socket in that directory.  It
+on a free loopback port (with STARTTLS), an ldaps:// port, and an ldapi://
+socket in that directory; the certificate is a self-signed one for
+127.0.0.1 made with openssl.  It
 is stopped at teardown (and at interpreter exit if a teardown did not
 run).  stop() and start() make an outage.
 
@@ -157,7 +159,9 @@ member: uid=alice,ou=people,{s}
 
 
 class Slapd:
-    """slapd on 127.0.0.1:port and on ldapi://<dir>/ldapi."""
+    """slapd on 127.0.0.1:port (STARTTLS offered), ldaps on
+    127.0.0.1:tls_port (self-signed certificate self.cert for 127.0.0.1),
+    and on ldapi://<dir>/ldapi."""
 
     def __init__(self):
         self.dir = tempfile.mkdtemp(prefix="postern-slapd-")
@@ -167,8 +171,21 @@ class Slapd:
         self.socket = os.path.join(self.dir, "ldapi")
         self.ldapi_url = "ldapi://" + urllib.parse.quote(self.socket,
                                                          safe="")
+        self.tls_port = free_port()
+        self.ldaps_url = "ldaps://127.0.0.1:%d" % self.tls_port
         self.proc = None
         self.conf = os.path.join(self.dir, "slapd.conf")
+        # A self-signed certificate for 127.0.0.1 (STARTTLS and ldaps).
+        self.cert = os.path.join(self.dir, "cert.pem")
+        key = os.path.join(self.dir, "key.pem")
+        r = subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                            "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                            "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1",
+                            "-addext", "subjectAltName=IP:127.0.0.1",
+                            "-keyout", key, "-out", self.cert],
+                           capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            raise AssertionError("openssl req failed: %s" % r.stderr)
         db = os.path.join(self.dir, "db")
         os.makedirs(db)
         with open(os.path.join(self.dir, "postern.schema"), "w") as f:
@@ -180,6 +197,8 @@ class Slapd:
             f.write("pidfile %s/slapd.pid\n" % self.dir)
             f.write("argsfile %s/slapd.args\n" % self.dir)
             f.write("modulepath /usr/lib/ldap\nmoduleload back_mdb\n")
+            f.write("TLSCertificateFile %s\nTLSCertificateKeyFile %s\n"
+                    % (self.cert, key))
             f.write("sizelimit 500\n")
             f.write("database mdb\nmaxsize 10485760\n")
             f.write('suffix "%s"\nrootdn "%s"\nrootpw %s\n'
@@ -202,7 +221,8 @@ class Slapd:
         """Start slapd and wait until it answers a search."""
         assert self.proc is None
         self.proc = _spawn(["slapd", "-f", self.conf, "-d", "0",
-                            "-h", "%s/ %s" % (self.url, self.ldapi_url)],
+                            "-h", "%s/ %s/ %s" % (self.url, self.ldaps_url,
+                                                  self.ldapi_url)],
                            stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
         wait_until(lambda: self.answers() or self.proc.poll() is not None,

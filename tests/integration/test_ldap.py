@@ -276,3 +276,28 @@ def test_ldap_alias_maps_outage(instance, users, slapd):  # noqa: F811
     wait_for(lambda: len(parse_mbox(instance.mbox("ldapu"))) == 2, 30,
              what="delivery after the outage")
     instance.wait_queue_empty()
+
+
+def test_ldap_tls(instance, slapd):  # noqa: F811
+    """STARTTLS and ldaps://, with and without checking the server's
+    certificate."""
+    instance.write_config()
+    for n, params in enumerate((
+            {"start_tls": "yes"},
+            {"start_tls": "yes", "tls_require_cert": "yes",
+             "tls_ca_cert_file": slapd.cert},
+            {"server_host": slapd.ldaps_url},
+            {"server_host": slapd.ldaps_url, "tls_require_cert": "yes",
+             "tls_ca_cert_file": slapd.cert})):
+        t = table(instance, slapd, "tls%d.cf" % n, **params)
+        assert q(instance, t, "alice@example.com")[:2] == (
+            0, "alice@mx.test.example"), params
+    # A certificate that does not verify: an error naming the server.
+    t = table(instance, slapd, "tlsbad.cf", start_tls="yes",
+              tls_require_cert="yes", tls_ca_cert_file="/dev/null")
+    code, out, err = q(instance, t, "alice@example.com")
+    assert code == 2 and "%s: STARTTLS: " % slapd.url in err, err
+    t = table(instance, slapd, "tlsbad2.cf", server_host=slapd.ldaps_url,
+              tls_require_cert="yes", tls_ca_cert_file="/dev/null")
+    code, out, err = q(instance, t, "alice@example.com")
+    assert code == 2 and slapd.ldaps_url in err, err
