@@ -346,12 +346,13 @@ dq_result_add(struct dq_result *r, const char *value, size_t vlen,
 		buf_truncate(r->out, mark);
 		return rc;
 	}
-	if (r->limit > 0 && ++r->count > r->limit) {
+	if (r->limit > 0 && r->count >= r->limit) {
 		buf_truncate(r->out, mark);
 		buf_printf(why, "more than expansion_limit=%ld results",
 		    r->limit);
 		return -1;
 	}
+	r->count++;
 	return 1;
 }
 

@@ -205,10 +205,18 @@ test_result_limits(void **state)
 	assert_int_equal(dq_result_add(&r, "c", 1, &why), -1);
 	assert_non_null(strstr(buf_str(&why), "expansion_limit=2"));
 	assert_string_equal(buf_str(&out), "a,b");
+	assert_int_equal(r.count, 2);
 	/* Skipped values do not count. */
 	dq_result_init(&r, &out, "%d", "k", 1);
 	assert_int_equal(dq_result_add(&r, "x", 1, &why), 0);
 	assert_int_equal(dq_result_add(&r, "a@b", 3, &why), 1);
+	assert_int_equal(r.count, 1);
+	/* Without a limit values are counted too, even empty answers. */
+	dq_result_init(&r, &out, "", "k", 0);
+	assert_int_equal(dq_result_add(&r, "x", 1, &why), 1);
+	assert_int_equal(dq_result_add(&r, "y", 1, &why), 1);
+	assert_int_equal(r.count, 2);
+	assert_string_equal(buf_str(&out), "");
 
 	buf_reset(&why);
 	dq_result_init(&r, &out, "%s", "k", 0);
