@@ -244,7 +244,7 @@ proxymap_lookup(const char *table, int flags, const char *key,
 	}
 	if (status < 0) {
 		buf_reset(why);
-		buf_printf(why, "proxymap service is not available: %s",
+		buf_printf(why, "no answer from proxymap: %s",
 		    buf_str(&err));
 	}
 	buf_free(&req);
