@@ -126,6 +126,9 @@ $(3)/$(2): $$($(2)_OBJS) $$($(2)_EXTRA) $(LIBA)
 endef
 postconf_EXTRA := $(PARAM_OBJS)
 postern_EXTRA := $(PARAM_OBJS)
+# proxymap expands proxy_read_maps ($local_recipient_maps...) with every
+# daemon's defaults.
+proxymap_EXTRA := $(filter-out $(B)/obj/proxymap/%,$(PARAM_OBJS))
 $(foreach d,$(DAEMONS),$(eval $(call PROG_template,$(d),$(d),$(B)/libexec)))
 $(foreach c,$(COMMANDS),$(eval $(call PROG_template,commands/$(c),$(c),$(B)/bin)))
 

@@ -44,9 +44,9 @@
  * PARAMETERS	smtpd_*_restrictions (see above), smtpd_restriction_classes,
  *		smtpd_delay_reject (yes), smtpd_reject_unlisted_recipient
  *		(yes), smtpd_reject_unlisted_sender (no), local_recipient_maps
- *		(proxy:unix:passwd.byname $alias_maps; "proxy:" is read as the
- *		table behind it until proxymap exists), virtual_alias_maps,
- *		virtual_mailbox_maps, relay_domains,
+ *		(proxy:unix:passwd.byname $alias_maps; proxy: tables are read
+ *		through proxymap(8)), virtual_alias_maps, virtual_mailbox_maps,
+ *		relocated_maps, relay_domains,
  *		parent_domain_matches_subdomains, smtpd_null_access_lookup_key
  *		(<>), the reply codes (reject_code 554, defer_code 450,
  *		relay_domains_reject_code 554, access_map_reject_code 554,
@@ -283,44 +283,17 @@ ck_tempfail_action(const char *name, const char *val)
 	return 1;
 }
 
-/* ck_strip_proxy - "proxy:type:name" to "type:name" in a list of tables */
-static char *
-ck_strip_proxy(const char *spec)
-{
-	struct buf out = BUF_INIT;
-	const char *p = spec;
-
-	/*
-	 * XXX proxymap(8) does not exist yet: "proxy:X" is read as "X",
-	 * opened by smtpd itself before the chroot.  Tables that need the
-	 * proxy (files outside the jail opened later) may then fail.
-	 */
-	buf_puts(&out, "");
-	while (*p) {
-		if ((p == spec || strchr(SEPARATORS, p[-1])) &&
-		    str_caseprefix(p, "proxy:")) {
-			p += 6;
-			continue;
-		}
-		buf_putc(&out, *p++);
-	}
-	return buf_steal(&out);
-}
-
 /* ck_maps - open a table once per process; title names the list */
 struct maps *
 ck_maps(const char *title, const char *spec)
 {
 	struct maps *m;
-	char *real;
 
 	if (ck_maps_cache == NULL)
 		ck_maps_cache = htable_create(16);
 	if ((m = htable_find(ck_maps_cache, spec)) != NULL)
 		return m;
-	real = ck_strip_proxy(spec);
-	m = maps_open(title, real, DICT_FLAG_FOLD_FIX);
-	free(real);
+	m = maps_open(title, spec, DICT_FLAG_FOLD_FIX);
 	htable_enter(ck_maps_cache, spec, m);
 	return m;
 }
@@ -607,7 +580,7 @@ void
 smtpd_check_init(void)
 {
 	const struct smtpd_cfg *c = &smtpd_cfg;
-	char *copy, *cp, *tok, *local;
+	char *copy, *cp, *tok;
 	int flags;
 
 	if (ck_initialized)
@@ -710,26 +683,18 @@ smtpd_check_init(void)
 	    "relay_domains") ? MATCH_FLAG_PARENT : 0;
 	ck_relay_domains = match_list_new_flags("relay_domains",
 	    c->relay_domains, flags);
-	local = ck_strip_proxy(c->local_recipient_maps ?
-	    c->local_recipient_maps : "");
-	ck_local_rcpt_maps = maps_open("local_recipient_maps", local,
+	ck_local_rcpt_maps = maps_open("local_recipient_maps",
+	    c->local_recipient_maps ? c->local_recipient_maps : "",
 	    DICT_FLAG_FOLD_FIX);
-	free(local);
-	local = ck_strip_proxy(mail_cfg.virtual_alias_maps ?
-	    mail_cfg.virtual_alias_maps : "");
-	ck_valias_maps = maps_open("virtual_alias_maps", local,
+	ck_valias_maps = maps_open("virtual_alias_maps",
+	    mail_cfg.virtual_alias_maps ? mail_cfg.virtual_alias_maps : "",
 	    DICT_FLAG_FOLD_FIX);
-	free(local);
-	local = ck_strip_proxy(mail_cfg.virtual_mailbox_maps ?
-	    mail_cfg.virtual_mailbox_maps : "");
-	ck_vmailbox_maps = maps_open("virtual_mailbox_maps", local,
+	ck_vmailbox_maps = maps_open("virtual_mailbox_maps",
+	    mail_cfg.virtual_mailbox_maps ? mail_cfg.virtual_mailbox_maps : "",
 	    DICT_FLAG_FOLD_FIX);
-	free(local);
-	local = ck_strip_proxy(mail_cfg.relocated_maps ?
-	    mail_cfg.relocated_maps : "");
-	ck_relocated_maps = maps_open("relocated_maps", local,
+	ck_relocated_maps = maps_open("relocated_maps",
+	    mail_cfg.relocated_maps ? mail_cfg.relocated_maps : "",
 	    DICT_FLAG_FOLD_FIX);
-	free(local);
 	ck_mynetworks_init();
 }
 

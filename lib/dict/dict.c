@@ -6,14 +6,16 @@
  *		working after the process enters its chroot jail.  Types:
  *		hash, lmdb, texthash, inline, static, fail, unix, regexp,
  *		pcre, cidr (the last three share the rule-file layer
- *		dict_rules), socketmap, ldap (on dict_query).
+ *		dict_rules), socketmap, ldap (on dict_query), proxy
+ *		(dict_proxy: lookups go to proxymap(8)).
  *
  *		dict_lookup() bounds the key to DICT_KEY_MAX bytes (a longer
  *		key cannot be in any table and is "not found") and folds it
  *		to lower case when the table was opened with
  *		DICT_FLAG_FOLD_FIX (and not DICT_FLAG_NO_FOLD) unless the
- *		backend matches by pattern (DICT_FLAG_PATTERN), then calls
- *		the backend.  An error reason starts with the table's
+ *		backend matches by pattern (DICT_FLAG_PATTERN) or leaves
+ *		folding to the server behind it (DICT_FLAG_FOLD_FAR), then
+ *		calls the backend.  An error reason starts with the table's
  *		type:name.
  *
  *		maps_open() opens an ordered list of tables from a main.cf
@@ -60,6 +62,7 @@ static const struct dict_type dict_types[] = {
 	{ "cidr", dict_cidr_open },
 	{ "socketmap", dict_socketmap_open },
 	{ "ldap", dict_ldap_open },
+	{ "proxy", dict_proxy_open },
 	{ NULL, NULL },
 };
 
@@ -166,7 +169,7 @@ dict_lookup(struct dict *d, const char *key, struct buf *value,
 		if (klen > DICT_KEY_MAX)
 			return DICT_NOTFOUND;
 		if (dict_fold_wanted(d->flags) &&
-		    !(d->flags & DICT_FLAG_PATTERN)) {
+		    !(d->flags & (DICT_FLAG_PATTERN | DICT_FLAG_FOLD_FAR))) {
 			memcpy(folded, key, klen);
 			folded[klen] = 0;
 			dict_fold(folded, klen);
@@ -208,10 +211,10 @@ dict_close(struct dict *d)
 }
 
 /*
- * maps_token - next table of a maps list, or NULL at the end.  A table
- * extends to the next separator outside braces; *bad is set when the
- * braces are unbalanced.  Domain lists (match.c) split their table
- * entries ("inline:{ a=b, c=d }") with it too.
+ * maps_token - next table of a maps list (cut in place), or NULL at the
+ * end.  A table extends to the next separator outside braces; *bad is
+ * set when the braces are unbalanced.  proxymap(8) splits
+ * proxy_read_maps with it too.
  */
 char *
 maps_token(char **cursor, int *bad)

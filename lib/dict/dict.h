@@ -3,8 +3,8 @@
  * DESCRIPTION	A table is named "type:name" as in Postfix (hash:/etc/aliases,
  *		lmdb:/etc/postern/virtual, texthash:/file, inline:{k=v, ...},
  *		static:value, fail:name, unix:passwd.byname, socketmap:,
- *		regexp:, pcre:, cidr:, ldap:, and in later work mysql:,
- *		proxy:).
+ *		regexp:, pcre:, cidr:, ldap:, proxy: (through
+ *		proxymap(8)), and in later work mysql:).
  *		A lookup answers DICT_FOUND with a value, DICT_NOTFOUND, or
  *		DICT_ERROR with a reason: a table that cannot answer (bad
  *		file, server down) is a temporary failure for the caller,
@@ -31,6 +31,9 @@
 						 * keys (regexp:, pcre:, cidr:,
 						 * socketmap:); keys are
 						 * bounded but not folded */
+#define DICT_FLAG_FOLD_FAR	(1 << 10)	/* backend: keys are bounded
+						 * here and folded by the
+						 * server behind it (proxy:) */
 
 #define DICT_KEY_MAX	4096
 #define DICT_VALUE_MAX	(1024 * 1024)
@@ -63,5 +66,6 @@ int	 maps_empty(const struct maps *);
 const char *maps_title(const struct maps *);
 char	*maps_token(char **, int *);
 void	 maps_free(struct maps *);
+char	*maps_token(char **, int *);
 
 #endif

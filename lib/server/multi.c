@@ -62,6 +62,19 @@ multi_stop_listening(void)
 	}
 }
 
+/*
+ * srv_multi_stop_accepting - take no new clients from now on (master
+ * starts a successor for them) and exit once the current ones are done:
+ * proxymap when a table changed, so that a client that reconnects is
+ * never accepted by this process again.
+ */
+void
+srv_multi_stop_accepting(void)
+{
+	srv_request_exit();
+	multi_stop_listening();
+}
+
 /* multi_accept - accept every pending connection */
 static void
 multi_accept(int lfd, int mask, void *ctx)

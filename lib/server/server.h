@@ -101,5 +101,6 @@ void	 srv_report(int);
 void	 srv_request_exit(void);
 void	 srv_multi_client_done(void);
 void	 srv_multi_client_busy(void);
+void	 srv_multi_stop_accepting(void);
 
 #endif

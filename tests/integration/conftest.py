@@ -165,6 +165,7 @@ defer     unix  -       -       y       -       0       bounce
 trace     unix  -       -       y       -       0       bounce
 showq     unix  n       -       y       -       -       showq
 local     unix  -       n       n       -       -       local
+proxymap  unix  -       -       n       -       -       proxymap
 """
 
 
