@@ -6,7 +6,8 @@
  *		working after the process enters its chroot jail.  Types:
  *		hash, lmdb, texthash, inline, static, fail, unix, regexp,
  *		pcre, cidr (the last three share the rule-file layer
- *		dict_rules), socketmap.
+ *		dict_rules), socketmap, mysql (its connection is made at
+ *		the first lookup).
  *
  *		dict_lookup() bounds the key to DICT_KEY_MAX bytes (a longer
  *		key cannot be in any table and is "not found") and folds it
@@ -56,6 +57,7 @@ static const struct dict_type dict_types[] = {
 	{ "pcre", dict_pcre_open },
 	{ "cidr", dict_cidr_open },
 	{ "socketmap", dict_socketmap_open },
+	{ "mysql", dict_mysql_open },
 	{ NULL, NULL },
 };
 

@@ -3,7 +3,7 @@
  * DESCRIPTION	A table is named "type:name" as in Postfix (hash:/etc/aliases,
  *		lmdb:/etc/postern/virtual, texthash:/file, inline:{k=v, ...},
  *		static:value, fail:name, unix:passwd.byname, socketmap:,
- *		regexp:, pcre:, cidr:, and in later work ldap:, mysql:,
+ *		regexp:, pcre:, cidr:, mysql:, and in later work ldap:,
  *		proxy:).
  *		A lookup answers DICT_FOUND with a value, DICT_NOTFOUND, or
  *		DICT_ERROR with a reason: a table that cannot answer (bad
