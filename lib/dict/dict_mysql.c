@@ -608,11 +608,6 @@ my_settings(struct dict_mysql *m, struct buf *why)
 		return -1;
 	}
 	buf_free(&tmp);
-	if (m->hosts.n == 0) {
-		log_warn("%s: no hosts given, trying localhost",
-		    dq_file_name(f));
-		(void)myh_parse("localhost", &m->hosts, why);
-	}
 	m->user = dq_str(f, "user", "");
 	m->password = dq_str(f, "password", "");
 	m->dbname = dq_str(f, "dbname", "");
@@ -644,6 +639,11 @@ my_settings(struct dict_mysql *m, struct buf *why)
 	    dq_bool(f, "tls_verify_cert", 0, &m->tls_verify_cert, why) < 0)
 		return -1;
 	m->domains = dq_domain_list(f);
+	if (m->hosts.n == 0) {
+		log_warn("%s: no hosts given, trying localhost",
+		    dq_file_name(f));
+		(void)myh_parse("localhost", &m->hosts, why);
+	}
 	return 0;
 }
 

@@ -10,7 +10,7 @@ import pytest
 
 from conftest import IS_ROOT, wait_for
 from mysql_fixture import mysql, mysql_server  # noqa: F401
-from test_smtpd_access import LOCAL, acc, try_rcpt  # noqa: F401
+from test_smtpd_access import HELO, LOCAL, acc, session, try_rcpt  # noqa: F401
 
 USER_QUERY = "SELECT maildir FROM virtual_users WHERE email = '%s'"
 ALIAS_QUERY = ("SELECT destination FROM virtual_aliases WHERE source = '%s' "
@@ -352,3 +352,85 @@ def test_mysql_alias_maps_outage(instance, users, mysql):  # noqa: F811
     wait_for(flushed, 30, interval=1,
              what="delivery after the server came back")
     instance.wait_queue_empty()
+
+
+def test_mysql_sample_tables(instance, mysql):  # noqa: F811
+    """The sample files conf/mysql-virtual-*.cf, pointed at the test
+    server, answer for the fixture's virtual-hosting tables."""
+    from conftest import REPO
+    instance.write_config()
+
+    def sample(name):
+        with open(os.path.join(REPO, "conf", name)) as f:
+            text = f.read()
+        text = re.sub(r"(?m)^hosts = .*$", "hosts = unix:" + mysql.socket,
+                      text)
+        text = re.sub(r"(?m)^password = .*$", "password = " +
+                      mysql.password, text)
+        path = os.path.join(instance.etc, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return "mysql:" + path
+
+    doms = sample("mysql-virtual-domains.cf")
+    assert q(instance, doms, "example.net") == (0, "example.net", "")
+    assert q(instance, doms, "example.org")[:2] == (1, "")
+    boxes = sample("mysql-virtual-mailbox-maps.cf")
+    assert q(instance, boxes, "carol@example.net") == (
+        0, "example.net/carol/", "")
+    assert q(instance, boxes, "carol@example.com")[:2] == (1, "")
+    aliases = sample("mysql-virtual-alias-maps.cf")
+    code, out, err = q(instance, aliases, "team@example.com")
+    assert code == 0 and sorted(out.split(",")) == [
+        "alice@example.com", "bob@example.com", "carol@example.net"], err
+    e2e = sample("mysql-virtual-email2email.cf")
+    assert q(instance, e2e, "bob@example.com") == (0, "bob@example.com", "")
+    assert q(instance, e2e, "team@example.com")[:2] == (1, "")
+
+
+
+def test_mysql_reconnect(acc, mysql):  # noqa: F811
+    """A kept connection that the server closed (KILL) is replaced: in
+    one SMTP session, the RCPT after the KILL is answered from the table
+    over a new connection (never 451).  idle_interval = 0 gives every
+    lookup a new connection."""
+    inst = acc
+    mysql.sql("CREATE TABLE IF NOT EXISTS access (address VARCHAR(255) "
+              "PRIMARY KEY, action VARCHAR(255) NOT NULL);"
+              "REPLACE INTO access VALUES "
+              "('blocked@mx.test.example', 'REJECT Not with us');")
+    t = table(inst, mysql, "access.cf",
+              query="SELECT action FROM access WHERE address = '%s'")
+    inst.params["smtpd_recipient_restrictions"] = (
+        "check_recipient_access %s, permit_mynetworks, "
+        "reject_unauth_destination" % t)
+    inst.start()
+
+    def ours():
+        out = mysql.sql("SELECT id FROM information_schema.processlist "
+                        "WHERE user = '%s'" % mysql.user)
+        return [int(x) for x in out.split()]
+
+    c = session(inst, HELO, "127.0.0.1")
+    try:
+        assert c.cmd("MAIL FROM:<s@remote.example>")[0] == 250
+        assert c.cmd("RCPT TO:<blocked@mx.test.example>")[0] == 554
+        ids = ours()
+        assert len(ids) == 1, ids
+        mysql.sql("KILL %d" % ids[0])
+        wait_for(lambda: not ours(), 20, what="the connection to go")
+        code, text = c.cmd("RCPT TO:<blocked@mx.test.example>")
+        assert code == 554, text
+        # One new connection, kept.
+        new = ours()
+        assert len(new) == 1 and new != ids, (ids, new)
+    finally:
+        c.close()
+    assert "Temporary lookup failure" not in inst.log()
+
+    idle = table(inst, mysql, "idle.cf", idle_interval="0")
+    before = connections(mysql)
+    r = inst.cmd("postmap", "-q", "-", idle, check=False,
+                 input="alice@example.com\nbob@example.com\n")
+    assert r.returncode == 0, r.stderr
+    assert connections(mysql) >= before + 2
