@@ -5,6 +5,9 @@
     def test_x(mysql):
         mysql.port, mysql.socket      TCP port on 127.0.0.1, UNIX socket
         mysql.user, mysql.password    a read-only account on mysql.db
+        mysql.tls_user                the same, over TLS only (TCP)
+        mysql.ca, mysql.other_ca      the CA of the server's certificate
+                                      (for 127.0.0.1), and another one
         mysql.sql("SELECT ...")       run SQL as root, returns the output
         mysql.stop(); mysql.start()   an outage and the way back
 
@@ -12,8 +15,10 @@ The server runs from a data directory made by mariadb-install-db in a
 temporary directory (no system file is read or written: every program
 gets --no-defaults), listens on 127.0.0.1 on a free port and on a UNIX
 socket in that directory, and is stopped at the end of the module.  It
-is started with small InnoDB settings so that start-up takes about a
-second.  The "mysql" fixture makes sure the server is running for each
+is started with small InnoDB settings: the module's server is ready in
+about two seconds (certificates, data directory and rows included), and
+a restart after stop() takes a fraction of a second.  The server also
+speaks TLS with a certificate for 127.0.0.1 from a private CA.  The "mysql" fixture makes sure the server is running for each
 test (a test that stopped it and failed does not break the next).
 
 The database "mail" holds the tables of the usual virtual-hosting
@@ -105,6 +110,7 @@ def _q(s):
 class MariaDB:
     db = "mail"
     user = "postern"
+    tls_user = "posterntls"
     password = "Rd-0nly pw"
 
     def __init__(self):
@@ -120,7 +126,33 @@ class MariaDB:
         return ["--no-defaults", "--datadir=" + self.datadir,
                 "--user=root"] + SERVER_OPTS
 
+    def make_certs(self):
+        """A CA, a server certificate for 127.0.0.1 signed by it, and a
+        second CA that signed nothing here (for verification failures)."""
+        d = self.base
+
+        def ssl(*args):
+            r = subprocess.run(["openssl"] + list(args), cwd=d,
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode != 0:
+                raise AssertionError("openssl %s: %s" % (args, r.stderr))
+        for ca in ("ca", "otherca"):
+            ssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                "2", "-subj", "/CN=Postern test %s" % ca, "-keyout",
+                ca + ".key", "-out", ca + ".pem")
+        ext = os.path.join(d, "san.ext")
+        with open(ext, "w") as f:
+            f.write("subjectAltName = IP:127.0.0.1\n")
+        ssl("req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=127.0.0.1",
+            "-keyout", "server.key", "-out", "server.csr")
+        ssl("x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey",
+            "ca.key", "-CAcreateserial", "-days", "2", "-extfile", ext,
+            "-out", "server.pem")
+        self.ca = os.path.join(d, "ca.pem")
+        self.other_ca = os.path.join(d, "otherca.pem")
+
     def install(self):
+        self.make_certs()
         r = subprocess.run(
             [INSTALL_DB] + self._server_args() +
             ["--auth-root-authentication-method=normal", "--skip-test-db"],
@@ -140,7 +172,10 @@ class MariaDB:
             ["--bind-address=127.0.0.1", "--port=%d" % self.port,
              "--socket=" + self.socket,
              "--pid-file=" + os.path.join(self.base, "mysqld.pid"),
-             "--log-error=" + self.errlog],
+             "--log-error=" + self.errlog,
+             "--ssl-ca=" + self.ca,
+             "--ssl-cert=" + os.path.join(self.base, "server.pem"),
+             "--ssl-key=" + os.path.join(self.base, "server.key")],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = t0 + timeout
         while True:
@@ -210,6 +245,11 @@ class MariaDB:
                         % (_q(self.user), _q(host), _q(self.password)))
             rows.append("GRANT SELECT, EXECUTE ON mail.* TO %s@%s;"
                         % (_q(self.user), _q(host)))
+        # An account that may log in over TLS only.
+        rows.append("CREATE USER %s@'127.0.0.1' IDENTIFIED BY %s "
+                    "REQUIRE SSL;" % (_q(self.tls_user), _q(self.password)))
+        rows.append("GRANT SELECT ON mail.* TO %s@'127.0.0.1';"
+                    % _q(self.tls_user))
         self.sql("\n".join(rows))
 
     def cleanup(self):

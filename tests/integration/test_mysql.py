@@ -434,3 +434,24 @@ def test_mysql_reconnect(acc, mysql):  # noqa: F811
                  input="alice@example.com\nbob@example.com\n")
     assert r.returncode == 0, r.stderr
     assert connections(mysql) >= before + 2
+
+
+def test_mysql_tls(instance, mysql):  # noqa: F811
+    """tls_CAfile and tls_verify_cert: an account that may only log in
+    over TLS works with TLS settings and not without; a certificate
+    from another CA fails verification (an error, not "not found")."""
+    instance.write_config()
+    base = dict(user=mysql.tls_user)
+    plain = table(instance, mysql, "plain.cf", **base)
+    code, out, err = q(instance, plain, "alice@example.com")
+    assert code == 2 and "Access denied" in err, err
+    tls = table(instance, mysql, "tls.cf", tls_CAfile=mysql.ca,
+                tls_verify_cert="yes", **base)
+    assert q(instance, tls, "alice@example.com") == (
+        0, "example.com/alice/", "")
+    bad = table(instance, mysql, "badca.cf", tls_CAfile=mysql.other_ca,
+                tls_verify_cert="yes", **base)
+    code, out, err = q(instance, bad, "alice@example.com")
+    assert code == 2 and out == ""
+    assert "connect to inet:127.0.0.1:%d: " % mysql.port in err, err
+    assert re.search(r"(?i)certificate|verif|TLS|SSL", err), err
