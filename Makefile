@@ -41,7 +41,7 @@ endif
 ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 		   -Ilib -I$(B)/include -MMD -MP
 ALL_LDFLAGS	:= $(LDFLAGS) $(SANFLAGS) -Wl,--as-needed
-EXTLIBS		:= -llmdb -lpcre2-8 -lldap -llber -lresolv
+EXTLIBS		:= -llmdb -lpcre2-8 -lldap -llber -lmariadb -lresolv
 
 LIBS		:= server dict dns mail util
 LIBA		:= $(foreach l,$(LIBS),$(B)/lib/lib$(l).a)

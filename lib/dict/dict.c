@@ -6,7 +6,8 @@
  *		working after the process enters its chroot jail.  Types:
  *		hash, lmdb, texthash, inline, static, fail, unix, regexp,
  *		pcre, cidr (the last three share the rule-file layer
- *		dict_rules), socketmap, ldap (on dict_query), proxy
+ *		dict_rules), socketmap, ldap and mysql (on dict_query;
+ *		the connection is made at the first lookup), proxy
  *		(dict_proxy: lookups go to proxymap(8)).
  *
  *		dict_lookup() bounds the key to DICT_KEY_MAX bytes (a longer
@@ -63,6 +64,7 @@ static const struct dict_type dict_types[] = {
 	{ "socketmap", dict_socketmap_open },
 	{ "ldap", dict_ldap_open },
 	{ "proxy", dict_proxy_open },
+	{ "mysql", dict_mysql_open },
 	{ NULL, NULL },
 };
 

@@ -3,8 +3,8 @@
  * DESCRIPTION	A table is named "type:name" as in Postfix (hash:/etc/aliases,
  *		lmdb:/etc/postern/virtual, texthash:/file, inline:{k=v, ...},
  *		static:value, fail:name, unix:passwd.byname, socketmap:,
- *		regexp:, pcre:, cidr:, ldap:, proxy: (through
- *		proxymap(8)), and in later work mysql:).
+ *		regexp:, pcre:, cidr:, ldap:, mysql:, proxy: (through
+ *		proxymap(8))).
  *		A lookup answers DICT_FOUND with a value, DICT_NOTFOUND, or
  *		DICT_ERROR with a reason: a table that cannot answer (bad
  *		file, server down) is a temporary failure for the caller,

@@ -29,6 +29,7 @@ struct dict *dict_cidr_open(const char *, int, struct buf *);
 struct dict *dict_socketmap_open(const char *, int, struct buf *);
 struct dict *dict_ldap_open(const char *, int, struct buf *);
 struct dict *dict_proxy_open(const char *, int, struct buf *);
+struct dict *dict_mysql_open(const char *, int, struct buf *);
 
 int	 dict_fold_wanted(int);
 void	 dict_fold(char *, size_t);

@@ -356,6 +356,28 @@ dq_result_add(struct dq_result *r, const char *value, size_t vlen,
 	return 1;
 }
 
+/*
+ * dq_result_key_fits - 1 when the key has every part that the
+ * result_format fmt takes from it, 0 when any value would be skipped for
+ * want of a key part.  A stand-in value that has every part ("x@x") shows
+ * which it is.
+ */
+int
+dq_result_key_fits(const char *fmt, const char *key)
+{
+	struct dq_parts k, v;
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	int rc;
+
+	dq_split(key, strlen(key), &k);
+	dq_split("x@x", 3, &v);
+	rc = dq_expand(fmt, &k, &v, NULL, NULL, &out, &why);
+	buf_free(&out);
+	buf_free(&why);
+	/* Too long (-1): let the real values report it. */
+	return rc != 0;
+}
+
 /* dq_domain_list - the file's "domain" list, or NULL when not set */
 struct match_list *
 dq_domain_list(struct dq_file *f)

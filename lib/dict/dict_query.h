@@ -22,7 +22,11 @@
  *		lookup answers "not found"); a suppressed result value is
  *		skipped.  Query expansions are quoted by the backend's quote
  *		function (LDAP filter escapes, SQL escapes); result
- *		expansions are not.
+ *		expansions are not.  dq_result_key_fits() tells before a
+ *		query is sent whether the key has every part that
+ *		result_format takes from it (%S %U %D %1..%9); when it has
+ *		not, every value would be skipped, so the query need not be
+ *		sent.
  * SECURITY	Expansions are bounded by DICT_VALUE_MAX; result values
  *		with a NUL byte are refused; the configuration file goes
  *		through the bounded main.cf parser.
@@ -69,6 +73,7 @@ void	 dq_result_init(struct dq_result *, struct buf *, const char *,
 	    const char *, long);
 int	 dq_result_add(struct dq_result *, const char *, size_t,
 	    struct buf *);
+int	 dq_result_key_fits(const char *, const char *);
 
 struct match_list *dq_domain_list(struct dq_file *);
 int	 dq_domain_ok(struct match_list *, const char *, struct buf *);

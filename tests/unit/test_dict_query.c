@@ -354,6 +354,23 @@ test_file(void **state)
 	buf_free(&why);
 }
 
+static void
+test_result_key_fits(void **state)
+{
+	(void)state;
+	/* Value parts never count: only the key's. */
+	assert_int_equal(dq_result_key_fits("%s", "postmaster"), 1);
+	assert_int_equal(dq_result_key_fits("%u@%d", "postmaster"), 1);
+	assert_int_equal(dq_result_key_fits("", "k"), 1);
+	assert_int_equal(dq_result_key_fits("%s@%D", "joe@example.com"), 1);
+	assert_int_equal(dq_result_key_fits("%s@%D", "joe"), 0);
+	assert_int_equal(dq_result_key_fits("%U", "@example.com"), 0);
+	assert_int_equal(dq_result_key_fits("%U", "joe"), 1);
+	assert_int_equal(dq_result_key_fits("%2.%1", "a@example.com"), 1);
+	assert_int_equal(dq_result_key_fits("%3", "a@example.com"), 0);
+	assert_int_equal(dq_result_key_fits("100%%", ""), 1);
+}
+
 int
 main(void)
 {
@@ -365,6 +382,7 @@ main(void)
 		cmocka_unit_test(test_result_format),
 		cmocka_unit_test(test_result_limits),
 		cmocka_unit_test(test_domain),
+		cmocka_unit_test(test_result_key_fits),
 		cmocka_unit_test(test_file),
 	};
 
