@@ -30,11 +30,11 @@
 #include "util/strutil.h"
 #include "dict.h"
 #include "dict_impl.h"
+#include "dict_socketmap.h"
 
 #define SOCKETMAP_TIMEOUT	100		/* seconds per step */
 #define SOCKETMAP_MAX_IDLE	10000		/* ms */
 #define SOCKETMAP_MAX_TTL	100000		/* ms */
-#define SOCKETMAP_MAX_REPLY	100000		/* bytes */
 
 struct dict_sm {
 	struct dict dict;
@@ -55,67 +55,141 @@ sm_disconnect(struct dict_sm *m)
 	m->s = NULL;
 }
 
-/* sm_read_netstring - one reply into out; 0, or -1 with a reason */
-static int
-sm_read_netstring(struct stream *s, struct buf *out, struct buf *why)
+/*
+ * dict_socketmap_parse - a reply in (p, len): one netstring "LEN:DATA,"
+ * whose DATA is "OK value", "NOTFOUND ", or "TEMP|TIMEOUT|PERM reason".
+ * Returns DICT_FOUND (value set), DICT_NOTFOUND, DICT_ERROR with a reason
+ * (an error reply or a malformed one: *bad says which), or
+ * SOCKETMAP_MORE when the netstring is not complete yet.  *used gets the
+ * bytes of a complete netstring.
+ */
+int
+dict_socketmap_parse(const char *p, size_t len, size_t *used,
+    struct buf *value, struct buf *why, int *bad)
 {
-	size_t len = 0, digits = 0;
-	int c;
+	static const char *const errs[] = {"TEMP", "TIMEOUT", "PERM", NULL};
+	size_t n = 0, digits = 0, dlen, i, w;
+	const char *data;
 
-	while ((c = stream_getc(s)) >= '0' && c <= '9') {
-		if (digits++ > 0 && len == 0) {
+	*bad = 1;
+	while (digits < len && p[digits] >= '0' && p[digits] <= '9') {
+		if (digits > 0 && n == 0) {
 			buf_sets(why, "malformed reply (leading zero)");
-			return -1;
+			return DICT_ERROR;
 		}
-		len = len * 10 + (size_t)(c - '0');
-		if (len > SOCKETMAP_MAX_REPLY) {
+		n = n * 10 + (size_t)(p[digits] - '0');
+		digits++;
+		if (n > SOCKETMAP_MAX_REPLY) {
 			buf_printf(why, "reply longer than %d bytes",
 			    SOCKETMAP_MAX_REPLY);
-			return -1;
+			return DICT_ERROR;
 		}
 	}
-	if (c < 0) {
-		buf_printf(why, "read reply: %s", stream_strerror(s));
-		return -1;
-	}
-	if (digits == 0 || c != ':') {
+	if (digits == len)
+		return SOCKETMAP_MORE;
+	if (digits == 0 || p[digits] != ':') {
 		buf_sets(why, "malformed reply (no netstring length)");
-		return -1;
+		return DICT_ERROR;
 	}
-	buf_reset(out);
-	buf_reserve(out, len + 1);
-	if (len > 0 && stream_read(s, out->p, len) < 0) {
-		buf_printf(why, "read reply: %s", stream_strerror(s));
-		return -1;
+	if (len - digits - 1 < n + 1)
+		return SOCKETMAP_MORE;
+	data = p + digits + 1;
+	if (data[n] != ',') {
+		buf_sets(why, "malformed reply (no netstring end)");
+		return DICT_ERROR;
 	}
-	out->len = len;
-	out->p[len] = 0;
-	if ((c = stream_getc(s)) != ',') {
-		buf_sets(why, c < 0 ? "read reply: connection closed" :
-		    "malformed reply (no netstring end)");
-		return -1;
+	*used = digits + 1 + n + 1;
+	if (memchr(data, 0, n) != NULL) {
+		buf_sets(why, "malformed reply (NUL byte)");
+		return DICT_ERROR;
 	}
-	return 0;
+	for (w = 0; w < n && data[w] != ' '; w++)
+		;
+	dlen = w < n ? n - w - 1 : 0;
+	if (w == 2 && memcmp(data, "OK", 2) == 0) {
+		*bad = 0;
+		buf_set(value, data + n - dlen, dlen);
+		return DICT_FOUND;
+	}
+	if (w == 8 && memcmp(data, "NOTFOUND", 8) == 0) {
+		*bad = 0;
+		return DICT_NOTFOUND;
+	}
+	for (i = 0; errs[i]; i++)
+		if (strlen(errs[i]) == w && memcmp(data, errs[i], w) == 0) {
+			*bad = 0;
+			buf_printf(why, "server said %s%s%.*s", errs[i],
+			    dlen ? ": " : "", (int)(dlen > 200 ? 200 : dlen),
+			    data + n - dlen);
+			return DICT_ERROR;
+		}
+	buf_printf(why, "malformed reply \"%.*s\"", (int)(n > 100 ? 100 : n),
+	    data);
+	return DICT_ERROR;
+}
+
+/*
+ * sm_read_reply - read one netstring into raw (bounded: the length is
+ * read digit by digit and checked before the data) and parse it
+ */
+static int
+sm_read_reply(struct stream *s, struct buf *raw, struct buf *value,
+    struct buf *why, int *bad)
+{
+	size_t used, want;
+	int c, r;
+
+	buf_reset(raw);
+	*bad = 1;
+	for (;;) {
+		r = dict_socketmap_parse(raw->p ? raw->p : "", raw->len, &used,
+		    value, why, bad);
+		if (r != SOCKETMAP_MORE)
+			return r;
+		if (raw->len > 0 && memchr(raw->p, ':', raw->len) != NULL) {
+			/* The length is known: read the rest at once. */
+			want = (size_t)strtoul(raw->p, NULL, 10) +
+			    (size_t)(strchr(raw->p, ':') - raw->p) + 2 -
+			    raw->len;
+			buf_reserve(raw, want + 1);
+			if (stream_read(s, raw->p + raw->len, want) < 0) {
+				buf_printf(why, "read reply: %s",
+				    stream_strerror(s));
+				return DICT_ERROR;
+			}
+			raw->len += want;
+			raw->p[raw->len] = 0;
+			continue;
+		}
+		if ((c = stream_getc(s)) < 0) {
+			buf_printf(why, "read reply: %s", stream_strerror(s));
+			return DICT_ERROR;
+		}
+		buf_putc(raw, c);
+	}
 }
 
 /*
  * sm_exchange - send one request and read the reply over the kept
- * connection (or a new one); 0, or -1 with a reason
+ * connection (or a new one).  DICT_* result; *io is set when the
+ * request or the reply was lost (worth one more try on a new connection).
  */
 static int
-sm_exchange(struct dict_sm *m, const char *key, struct buf *reply,
-    struct buf *why)
+sm_exchange(struct dict_sm *m, const char *key, struct buf *value,
+    struct buf *why, int *io)
 {
+	struct buf raw = BUF_INIT;
 	int64_t now = time_mono_ms();
-	int fd;
+	int fd, r, bad;
 
+	*io = 0;
 	if (m->s && (now - m->used > SOCKETMAP_MAX_IDLE ||
 	    now - m->opened > SOCKETMAP_MAX_TTL))
 		sm_disconnect(m);
 	if (m->s == NULL) {
 		if ((fd = sock_endpoint_connect(m->kind, m->addr,
 		    SOCKETMAP_TIMEOUT, why)) < 0)
-			return -1;
+			return DICT_ERROR;
 		m->s = stream_open(fd, SOCKETMAP_TIMEOUT);
 		m->opened = now;
 	}
@@ -125,26 +199,17 @@ sm_exchange(struct dict_sm *m, const char *key, struct buf *reply,
 	if (stream_flush(m->s) < 0) {
 		buf_printf(why, "write request: %s", stream_strerror(m->s));
 		sm_disconnect(m);
-		return -1;
+		*io = 1;
+		return DICT_ERROR;
 	}
-	if (sm_read_netstring(m->s, reply, why) < 0) {
+	r = sm_read_reply(m->s, &raw, value, why, &bad);
+	if (r == DICT_ERROR && bad) {
+		/* Lost or malformed: this connection cannot be trusted. */
+		*io = stream_error(m->s) != 0;
 		sm_disconnect(m);
-		return -1;
 	}
-	return 0;
-}
-
-/* sm_status - does the reply start with this status word? */
-static int
-sm_status(const struct buf *r, const char *word, const char **rest)
-{
-	size_t n = strlen(word);
-
-	if (r->len < n || memcmp(r->p, word, n) != 0 ||
-	    (r->len > n && r->p[n] != ' '))
-		return 0;
-	*rest = r->len > n ? r->p + n + 1 : "";
-	return 1;
+	buf_free(&raw);
+	return r;
 }
 
 /* dict_socketmap_lookup - ask the server */
@@ -152,49 +217,17 @@ static int
 dict_socketmap_lookup(struct dict *d, const char *key, struct buf *value,
     struct buf *why)
 {
-	static const char *const errs[] = {"TEMP", "TIMEOUT", "PERM", NULL};
 	struct dict_sm *m = (struct dict_sm *)d;
-	struct buf reply = BUF_INIT;
-	const char *rest;
-	int r = DICT_ERROR, reused = m->s != NULL;
-	size_t i;
+	int r, io, reused = m->s != NULL;
 
-	if (*key == 0) {
-		buf_free(&reply);
+	if (*key == 0)
 		return DICT_NOTFOUND;
-	}
-	if (sm_exchange(m, key, &reply, why) < 0) {
+	r = sm_exchange(m, key, value, why, &io);
+	if (r == DICT_ERROR && io && reused) {
 		/* A kept connection may have been closed by the server. */
-		if (!reused) {
-			buf_free(&reply);
-			return DICT_ERROR;
-		}
 		buf_reset(why);
-		if (sm_exchange(m, key, &reply, why) < 0) {
-			buf_free(&reply);
-			return DICT_ERROR;
-		}
+		r = sm_exchange(m, key, value, why, &io);
 	}
-	if (memchr(reply.p, 0, reply.len) != NULL) {
-		buf_sets(why, "malformed reply (NUL byte)");
-		sm_disconnect(m);
-	} else if (sm_status(&reply, "OK", &rest)) {
-		buf_sets(value, rest);
-		r = DICT_FOUND;
-	} else if (sm_status(&reply, "NOTFOUND", &rest)) {
-		r = DICT_NOTFOUND;
-	} else {
-		for (i = 0; errs[i]; i++)
-			if (sm_status(&reply, errs[i], &rest))
-				break;
-		if (errs[i])
-			buf_printf(why, "server said %s%s%.200s", errs[i],
-			    *rest ? ": " : "", rest);
-		else
-			buf_printf(why, "malformed reply \"%.100s\"",
-			    reply.p);
-	}
-	buf_free(&reply);
 	return r;
 }
 
