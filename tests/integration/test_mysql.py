@@ -386,7 +386,9 @@ def test_mysql_sample_tables(instance, mysql):  # noqa: F811
     e2e = sample("mysql-virtual-email2email.cf")
     assert q(instance, e2e, "bob@example.com") == (0, "bob@example.com", "")
     assert q(instance, e2e, "team@example.com")[:2] == (1, "")
-
+    quota = sample("mysql-virtual-quota.cf")
+    assert q(instance, quota, "carol@example.net") == (0, "2097152", "")
+    assert q(instance, quota, "nobody@example.net")[:2] == (1, "")
 
 
 def test_mysql_reconnect(acc, mysql):  # noqa: F811
