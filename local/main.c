@@ -119,26 +119,10 @@ local_post_jail(void)
 static void
 local_serve(struct stream *s)
 {
-	struct deliver_req req;
-	struct deliver_result *res;
-	struct buf why = BUF_INIT;
-
-	if (deliver_req_read(s, &req, &why) < 0) {
-		log_warn("bad delivery request: %s", buf_str(&why));
-		buf_free(&why);
-		return;
-	}
-	res = deliver_results_new(req.nrcpt);
-	local_deliver_message(&req, res);
-	if (deliver_reply_send(s, res, req.nrcpt) < 0)
-		log_warn("%s: cannot send delivery status: %s", req.queue_id,
-		    stream_strerror(s));
-	/* New processes read changed alias tables. */
+	deliver_serve(s, local_deliver_message);
+	/* New processes read changed tables. */
 	if (local_alias_changed())
 		srv_request_exit();
-	deliver_results_free(res, req.nrcpt);
-	deliver_req_free(&req);
-	buf_free(&why);
 }
 
 /* main - hand the hooks to the one-client-at-a-time skeleton */

@@ -77,23 +77,7 @@ smtp_post_jail(void)
 static void
 smtp_serve(struct stream *s)
 {
-	struct deliver_req req;
-	struct deliver_result *res;
-	struct buf why = BUF_INIT;
-
-	if (deliver_req_read(s, &req, &why) < 0) {
-		log_warn("bad delivery request: %s", buf_str(&why));
-		buf_free(&why);
-		return;
-	}
-	res = deliver_results_new(req.nrcpt);
-	smtp_deliver(&req, res);
-	if (deliver_reply_send(s, res, req.nrcpt) < 0)
-		log_warn("%s: cannot send delivery status: %s", req.queue_id,
-		    stream_strerror(s));
-	deliver_results_free(res, req.nrcpt);
-	deliver_req_free(&req);
-	buf_free(&why);
+	deliver_serve(s, smtp_deliver);
 }
 
 /* main - one program, two protocols: the name decides */

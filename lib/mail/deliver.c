@@ -449,3 +449,29 @@ deliver_log(const struct deliver_req *r, size_t i, const char *relay,
 	log_info("%s", buf_str(&line));
 	buf_free(&line);
 }
+
+/*
+ * deliver_serve - one request from qmgr on s: read it, deliver it with
+ * fn, send the results back.  A malformed request is logged and dropped.
+ */
+void
+deliver_serve(struct stream *s, deliver_fn fn)
+{
+	struct deliver_req req;
+	struct deliver_result *res;
+	struct buf why = BUF_INIT;
+
+	if (deliver_req_read(s, &req, &why) < 0) {
+		log_warn("bad delivery request: %s", buf_str(&why));
+		buf_free(&why);
+		return;
+	}
+	res = deliver_results_new(req.nrcpt);
+	fn(&req, res);
+	if (deliver_reply_send(s, res, req.nrcpt) < 0)
+		log_warn("%s: cannot send delivery status: %s", req.queue_id,
+		    stream_strerror(s));
+	deliver_results_free(res, req.nrcpt);
+	deliver_req_free(&req);
+	buf_free(&why);
+}

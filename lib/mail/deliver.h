@@ -81,6 +81,11 @@ struct deliver_result *deliver_results_new(size_t);
 void	 deliver_results_free(struct deliver_result *, size_t);
 void	 deliver_result_set(struct deliver_result *, int, const char *,
 	    const char *, ...) __attribute__((format(printf, 4, 5)));
+/* A delivery agent's work on one request. */
+typedef void (*deliver_fn)(const struct deliver_req *,
+	    struct deliver_result *);
+
+void	 deliver_serve(struct stream *, deliver_fn);
 int	 deliver_reply_send(struct stream *, const struct deliver_result *,
 	    size_t);
 int	 deliver_reply_decode(const char *, size_t, struct deliver_result *,
