@@ -34,6 +34,7 @@ const struct param pm_params[] = {
 	    "$smtp_pix_workaround_maps $smtp_sasl_password_maps "
 	    "$smtp_tls_policy_maps $smtpd_discard_ehlo_keyword_address_maps "
 	    "$smtpd_milter_maps $virtual_gid_maps $virtual_uid_maps "
+	    "$virtual_mailbox_limit_maps "
 	    "$local_login_sender_maps $smtpd_reject_footer_maps "
 	    "$tls_server_sni_maps $default_delivery_status_filter "
 	    "$lmtp_delivery_status_filter $lmtp_dns_reply_filter "

@@ -101,7 +101,8 @@ class LdapBackend:
 class MysqlBackend:
     """The tables of the usual MySQL hosting guides (mysql_fixture.py):
     virtual_domains, virtual_users (email, maildir, quota),
-    virtual_aliases (source, destination; one row per destination)."""
+    virtual_aliases (source, destination; one row per destination), read
+    through proxy:."""
 
     def __init__(self, server, etc):
         self.server = server
@@ -132,7 +133,9 @@ class MysqlBackend:
                         "query = %s\n" % (server.port, server.user,
                                           server.password, DOMAIN, query))
             os.chmod(path, 0o644)
-            return "mysql:" + path
+            # Through proxymap, as virtual.md recommends: the chrooted
+            # smtpd and cleanup share its connections.
+            return "proxy:mysql:" + path
         self.mailbox = t("mysql-mailbox.cf", "SELECT maildir FROM "
                          "virtual_users WHERE email = '%s'")
         self.quota = t("mysql-quota.cf", "SELECT quota FROM virtual_users "
