@@ -337,6 +337,16 @@ class Instance:
                     continue
                 with open("/proc/%d/comm" % pid) as f:
                     comm = f.read().strip()
+                if VALGRIND:
+                    # valgrind runs the daemon: its name is in argv.
+                    with open("/proc/%d/cmdline" % pid, "rb") as f:
+                        for arg in f.read().split(b"\0"):
+                            base = os.path.basename(arg.decode(
+                                errors="replace"))
+                            if os.path.dirname(arg) and base in \
+                                    os.listdir(LIBEXEC):
+                                comm = base
+                                break
             except OSError:
                 continue
             if name is None or comm == name:
