@@ -802,6 +802,7 @@ qm_schedule(void)
 	if (qm_stopping)
 		return;
 	for (t = qm_transports; t; t = t->next) {
+		/* cppcheck-suppress uninitvar ; dp is set before its use */
 		struct qm_dest *d, *next, **dp;
 		int progress;
 

@@ -27,6 +27,8 @@ param_tables_walk(void (*fn)(const struct param *, void *), void *ctx)
 		fn(p, ctx);
 	if (__start_postern_params == NULL)
 		return;
+	/* The linker's bounds of one section: one array, as it should be. */
+	/* cppcheck-suppress comparePointers */
 	for (t = __start_postern_params; t < __stop_postern_params; t++)
 		for (p = *t; p->name; p++)
 			fn(p, ctx);
@@ -44,6 +46,8 @@ param_tables_find(const char *name)
 			return p;
 	if (__start_postern_params == NULL)
 		return NULL;
+	/* The linker's bounds of one section: one array, as it should be. */
+	/* cppcheck-suppress comparePointers */
 	for (t = __start_postern_params; t < __stop_postern_params; t++)
 		for (p = *t; p->name; p++)
 			if (strcmp(p->name, name) == 0)
@@ -60,6 +64,8 @@ param_tables_register(struct conf *c)
 	conf_register(c, mail_params);
 	if (__start_postern_params == NULL)
 		return;
+	/* The linker's bounds of one section: one array, as it should be. */
+	/* cppcheck-suppress comparePointers */
 	for (t = __start_postern_params; t < __stop_postern_params; t++)
 		conf_register(c, *t);
 }

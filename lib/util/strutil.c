@@ -270,7 +270,7 @@ str_sane(const char *s, char *out, size_t size)
 
 	if (size == 0)
 		return "";
-	for (i = 0; s[i] && i < size - 1; i++)
+	for (i = 0; i < size - 1 && s[i]; i++)
 		out[i] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ?
 		    '?' : s[i];
 	out[i] = 0;
