@@ -57,7 +57,7 @@
 static struct maps *cl_canon, *cl_send_canon, *cl_rcpt_canon, *cl_virtual;
 static int cl_canon_classes, cl_send_classes, cl_rcpt_classes;
 static int cl_masq_classes;
-static struct argv cl_masq_domains;
+static struct argv *cl_masq_domains;
 static struct match_list *cl_masq_except;
 static int cl_prop_canon, cl_prop_virtual;
 
@@ -120,16 +120,8 @@ cleanup_map_init(void)
 	    cleanup_cfg.recipient_canonical_classes);
 	cl_masq_classes = cl_classes("masquerade_classes",
 	    cleanup_cfg.masquerade_classes);
-	argv_clear(&cl_masq_domains);
-	{
-		struct argv *d = argv_split(cleanup_cfg.masquerade_domains,
-		    SEPARATORS);
-		size_t i;
-
-		for (i = 0; i < d->n; i++)
-			argv_add(&cl_masq_domains, d->v[i]);
-		argv_free(d);
-	}
+	cl_masq_domains = argv_split(cleanup_cfg.masquerade_domains,
+	    SEPARATORS);
 	if (*cleanup_cfg.masquerade_exceptions)
 		cl_masq_except = match_list_new("masquerade_exceptions",
 		    cleanup_cfg.masquerade_exceptions);
@@ -247,7 +239,7 @@ cl_masquerade(struct cleanup_state *st, struct buf *addr)
 	size_t dlen, i;
 	int r, rc = 0;
 
-	if (at == NULL || cl_masq_domains.n == 0)
+	if (at == NULL || cl_masq_domains->n == 0)
 		return 0;
 	domain = at + 1;
 	dlen = strlen(domain);
@@ -265,8 +257,8 @@ cl_masquerade(struct cleanup_state *st, struct buf *addr)
 		if (r != 0)
 			goto out;
 	}
-	for (i = 0; i < cl_masq_domains.n; i++) {
-		const char *name = cl_masq_domains.v[i];
+	for (i = 0; i < cl_masq_domains->n; i++) {
+		const char *name = cl_masq_domains->v[i];
 		int keep = *name == '!';
 		size_t nlen;
 

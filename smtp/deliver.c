@@ -383,7 +383,8 @@ smtp_check_addrs(struct smtp_msg *msg)
 
 /*
  * smtp_map_addrs - the envelope addresses as they are sent: through
- * smtp_generic_maps when set.  0, or -1 when a table failed (every
+ * smtp_generic_maps when set (without it, nothing is copied and the
+ * request's addresses are sent).  0, or -1 when a table failed (every
  * recipient is deferred).
  */
 static int
@@ -394,6 +395,8 @@ smtp_map_addrs(struct smtp_msg *msg)
 	size_t i;
 	int r = 0;
 
+	if (!smtp_generic_on())
+		return 0;
 	msg->rcpt = xcalloc(req->nrcpt + 1, sizeof(char *));
 	if (smtp_generic_addr(req->sender, &out, &why) < 0)
 		r = -1;

@@ -326,7 +326,7 @@ smtp_mail_cmd(struct smtp_tx *tx, struct buf *cmd)
 	struct buf q = BUF_INIT;
 	int f = tx->ss->features;
 
-	addr_quote(tx->msg->sender, &q);
+	addr_quote(SMTP_SENDER(tx->msg), &q);
 	buf_reset(cmd);
 	buf_printf(cmd, "MAIL FROM:<%s>", buf_str(&q));
 	if (f & SMTP_F_SIZE)
@@ -356,7 +356,7 @@ smtp_rcpt_cmd(struct smtp_tx *tx, size_t i, struct buf *cmd)
 	struct buf q = BUF_INIT;
 	int sep = '=';
 
-	addr_quote(tx->msg->rcpt[i], &q);
+	addr_quote(SMTP_RCPT(tx->msg, i), &q);
 	buf_reset(cmd);
 	buf_printf(cmd, "RCPT TO:<%s>", buf_str(&q));
 	if (tx->ss->features & SMTP_F_DSN) {

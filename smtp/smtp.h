@@ -184,9 +184,13 @@ struct smtp_msg {
 	int	 utf8;			/* needs SMTPUTF8 */
 	int64_t	 conn_us;		/* session ready ("delays") */
 	int	 abandoned;		/* qmgr went away: try no more */
-	char	*sender;		/* after smtp_generic_maps */
-	char	**rcpt;			/* after smtp_generic_maps */
+	char	*sender;		/* after smtp_generic_maps, or NULL */
+	char	**rcpt;			/* after smtp_generic_maps, or NULL */
 };
+
+/* The envelope addresses as they are sent. */
+#define SMTP_SENDER(m)	((m)->sender ? (m)->sender : (m)->req->sender)
+#define SMTP_RCPT(m, i)	((m)->rcpt ? (m)->rcpt[i] : (m)->req->rcpts[i].addr)
 
 int	 smtp_xfer(struct smtp_sess *, struct smtp_msg *);
 void	 smtp_rcpt_final(struct smtp_msg *, size_t,
