@@ -162,8 +162,8 @@ def hosting(request, instance):
     if request.param == "ldap":
         from ldap_fixture import Slapd
         server = Slapd()
-        server.start()
         request.addfinalizer(server.cleanup)
+        server.start()
         backend = LdapBackend(server, inst.etc)
     else:
         backend = MysqlBackend(request.getfixturevalue("mysql"), inst.etc)
