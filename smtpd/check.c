@@ -46,7 +46,7 @@
  *		(yes), smtpd_reject_unlisted_sender (no), local_recipient_maps
  *		(proxy:unix:passwd.byname $alias_maps; proxy: tables are read
  *		through proxymap(8)), virtual_alias_maps, virtual_mailbox_maps,
- *		relocated_maps, relay_domains,
+ *		relay_domains,
  *		parent_domain_matches_subdomains, smtpd_null_access_lookup_key
  *		(<>), the reply codes (reject_code 554, defer_code 450,
  *		relay_domains_reject_code 554, access_map_reject_code 554,
@@ -240,7 +240,6 @@ static struct match_list *ck_relay_domains;
 static struct maps *ck_local_rcpt_maps;
 static struct maps *ck_valias_maps;	/* virtual_alias_maps */
 static struct maps *ck_vmailbox_maps;	/* virtual_mailbox_maps */
-static struct maps *ck_relocated_maps;	/* relocated_maps */
 static int ck_relay_safe;		/* a list can refuse relaying */
 static int ck_initialized;
 
@@ -563,9 +562,6 @@ ck_done(void)
 	if (ck_vmailbox_maps)
 		maps_free(ck_vmailbox_maps);
 	ck_vmailbox_maps = NULL;
-	if (ck_relocated_maps)
-		maps_free(ck_relocated_maps);
-	ck_relocated_maps = NULL;
 	ck_policy_close_all();
 	ck_mynetworks_free();
 	ck_initialized = 0;
@@ -691,9 +687,6 @@ smtpd_check_init(void)
 	    DICT_FLAG_FOLD_FIX);
 	ck_vmailbox_maps = maps_open("virtual_mailbox_maps",
 	    mail_cfg.virtual_mailbox_maps ? mail_cfg.virtual_mailbox_maps : "",
-	    DICT_FLAG_FOLD_FIX);
-	ck_relocated_maps = maps_open("relocated_maps",
-	    mail_cfg.relocated_maps ? mail_cfg.relocated_maps : "",
 	    DICT_FLAG_FOLD_FIX);
 	ck_mynetworks_init();
 }
@@ -1088,31 +1081,22 @@ ck_rcpt_maps(struct ck_ctx *c, const char *addr, const char *class)
 	}
 	canon = buf_str(&rr.recipient);
 	local = (rr.flags & RESOLVE_CLASS_LOCAL) != 0;
+	if (rr.flags & RESOLVE_FLAG_RELOCATED) {
+		/* trivial-rewrite found the user in relocated_maps. */
+		const char *text = buf_str(&rr.nexthop);
+
+		if (strncmp(text, "5.1.6 ", 6) == 0)
+			text += 6;
+		status = ck_reject(c, class, 550, "5.1.6", "<%s>: %s rejected: "
+		    "%s", addr, class, text);
+		goto out;
+	}
 	if (!(rr.flags & CK_FINAL_CLASS) || (local &&
 	    (ck_match_left(mail_cfg.double_bounce_sender ?
 	    mail_cfg.double_bounce_sender : "double-bounce", canon) ||
 	    ck_match_left("postmaster", canon) ||
 	    ck_match_left("MAILER-DAEMON", canon))))
 		goto out;
-	/* relocated(5): mail to someone who has moved. */
-	if (ck_relocated_maps && !maps_empty(ck_relocated_maps)) {
-		struct buf newloc = BUF_INIT, why = BUF_INIT;
-
-		r = addr_find(ck_relocated_maps, canon, local ?
-		    ADDR_FIND_LOCAL_USER : 0, &newloc, NULL, &why);
-		if (r == DICT_ERROR) {
-			log_warn("%s", buf_str(&why));
-			status = ck_temp_failure(c, addr);
-		} else if (r == DICT_FOUND) {
-			status = ck_reject(c, class, 550, "5.1.6", "<%s>: %s "
-			    "rejected: User has moved to %.500s", addr, class,
-			    buf_str(&newloc));
-		}
-		buf_free(&newloc);
-		buf_free(&why);
-		if (r != DICT_NOTFOUND)
-			goto out;
-	}
 	if ((r = ck_addr_find(ck_valias_maps, canon, local)) == DICT_FOUND)
 		goto out;
 	if (r == DICT_NOTFOUND) {

@@ -316,15 +316,19 @@ tr_resolve(const char *sender, const char *addr, struct resolve_reply *r,
 	    !(r->flags & (RESOLVE_FLAG_ERROR | RESOLVE_FLAG_FAIL))) {
 		/* relocated(5): bounce mail for users who have moved. */
 		found = addr_find(tr_relocated_maps, buf_str(&r->recipient),
+		    (r->flags & RESOLVE_CLASS_LOCAL) ? ADDR_FIND_LOCAL_USER :
 		    ADDR_FIND_BARE_USER, &value, NULL, why);
 		if (found == DICT_ERROR) {
 			r->flags |= RESOLVE_FLAG_ERROR;
 		} else if (found == DICT_FOUND) {
-			r->flags |= RESOLVE_FLAG_FAIL;
+			char clean[501];
+
+			r->flags |= RESOLVE_FLAG_FAIL | RESOLVE_FLAG_RELOCATED;
 			buf_sets(&r->transport, "error");
 			buf_reset(&r->nexthop);
-			buf_printf(&r->nexthop, "5.1.6 User has moved to "
-			    "%.500s", buf_str(&value));
+			/* The text goes into SMTP replies and DSNs. */
+			buf_printf(&r->nexthop, "5.1.6 User has moved to %s",
+			    str_sane(buf_str(&value), clean, sizeof(clean)));
 		}
 		if (found != DICT_NOTFOUND) {
 			buf_free(&value);

@@ -18,8 +18,9 @@
  *		bytes when used + msg > limit (limit 0: no limit).  The copy
  *		itself is bounded by limit - used, so the headers that
  *		delivery adds count as well.  virtual_maildir_usage() sums the
- *		sizes of the regular files in new/ and cur/ (not tmp/), at
- *		most VIRTUAL_SCAN_MAX entries per directory.
+ *		sizes of the regular files in new/ and cur/ (not tmp/); a
+ *		directory with more than VIRTUAL_SCAN_MAX entries is an error
+ *		(the caller defers), never a partial count.
  * SECURITY	Input is table values (possibly from LDAP or SQL): every
  *		check is bounded and refuses rather than repairs.
  * SEE ALSO	virtual(8), doc/virtual.md
@@ -177,10 +178,11 @@ virtual_copy_limit(off_t used, off_t limit)
 /*
  * virtual_maildir_usage - the bytes in dir's new/ and cur/ into *used.
  * A missing Maildir or subdirectory counts 0.  Returns 0, or -1 with a
- * reason when a directory cannot be read.
+ * reason when a directory cannot be read or holds more than max entries.
  */
 int
-virtual_maildir_usage(const char *dir, off_t *used, struct buf *why)
+virtual_maildir_usage(const char *dir, size_t max, off_t *used,
+    struct buf *why)
 {
 	static const char *const sub[] = {"new", "cur"};
 	struct buf path = BUF_INIT;
@@ -208,10 +210,12 @@ virtual_maildir_usage(const char *dir, off_t *used, struct buf *why)
 		for (n = 0; (de = readdir(d)) != NULL; ) {
 			if (de->d_name[0] == '.')
 				continue;
-			if (++n > VIRTUAL_SCAN_MAX) {
-				log_warn("maildir %s: more than %d files; "
-				    "quota counts the first %d", path.p,
-				    VIRTUAL_SCAN_MAX, VIRTUAL_SCAN_MAX);
+			if (++n > max) {
+				/* Not counted is not under quota: defer. */
+				buf_printf(why, "maildir %s has more than %d "
+				    "files; its size cannot be checked",
+				    path.p, (int)max);
+				r = -1;
 				break;
 			}
 			if (fstatat(dirfd(d), de->d_name, &st,

@@ -141,8 +141,21 @@ vm_maildir(const struct deliver_req *req, size_t i,
 	off_t used = 0;
 	int r, err = 0;
 
-	if (box->limit > 0 && virtual_maildir_usage(box->path, &used,
-	    &why) < 0) {
+	maildir_name(&name, (long)(req->arrival_us / 1000000),
+	    req->queue_id, req->rcpts[i].offset, mail_cfg.myhostname);
+	/*
+	 * A retry after a crash: a copy that made it counts as delivered,
+	 * before the quota (which would count that copy) is looked at.
+	 */
+	if ((req->flags & DEL_FLAG_RETRY) && maildir_seen(box->path, name.p,
+	    1)) {
+		log_info("%s: %s already delivered to maildir %s",
+		    req->queue_id, name.p, box->path);
+		vm_set(vr, DEL_STAT_OK, "2.0.0", "delivered to maildir");
+		goto out;
+	}
+	if (box->limit > 0 && virtual_maildir_usage(box->path,
+	    VIRTUAL_SCAN_MAX, &used, &why) < 0) {
 		vm_failed(box, EIO, "maildir", buf_str(&why), 0, 0, vr);
 		goto out;
 	}
@@ -150,8 +163,6 @@ vm_maildir(const struct deliver_req *req, size_t i,
 		vm_full(box, used, req->data_size, vr);
 		goto out;
 	}
-	maildir_name(&name, (long)(req->arrival_us / 1000000),
-	    req->queue_id, req->rcpts[i].offset, mail_cfg.myhostname);
 	r = maildir_deliver(box->path, name.p, src, MAIL_COPY_MBOX,
 	    virtual_copy_limit(used, box->limit),
 	    (req->flags & DEL_FLAG_RETRY) != 0, &why, &err);
@@ -181,15 +192,9 @@ vm_mbox(const struct deliver_req *req, const struct mail_copy_src *src,
 	uid_t owner = mail_cfg.unprivileged ? getuid() : box->uid;
 
 	vm_parents(box->path);
-	if (mbox_open(&mb, box->path, virtual_cfg.lock_mask, owner, box->gid,
-	    0, &why, &err) < 0) {
+	if (mbox_open(&mb, box->path, virtual_cfg.lock_mask |
+	    MBOX_REGULAR_ONLY, owner, box->gid, 0, &why, &err) < 0) {
 		vm_failed(box, err, "mailbox", buf_str(&why), 0, 0, vr);
-		goto out;
-	}
-	if (!mb.regular) {
-		mbox_close(&mb);
-		buf_printf(&why, "file %s is not a regular file", box->path);
-		vm_failed(box, EPERM, "mailbox", buf_str(&why), 0, 0, vr);
 		goto out;
 	}
 	if (virtual_over_quota(mb.size, (off_t)req->data_size, box->limit)) {

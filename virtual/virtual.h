@@ -52,7 +52,7 @@ int	 virtual_parse_id(const char *, unsigned long *);
 int	 virtual_parse_limit(const char *, off_t *);
 int	 virtual_over_quota(off_t, off_t, off_t);
 off_t	 virtual_copy_limit(off_t, off_t);
-int	 virtual_maildir_usage(const char *, off_t *, struct buf *);
+int	 virtual_maildir_usage(const char *, size_t, off_t *, struct buf *);
 
 /* The result of one recipient. */
 struct virtual_result {

@@ -18,6 +18,8 @@
 #include "util/strutil.h"
 #include "addr.h"
 #include "delivered.h"
+
+#define DELIVERED_VALUE_MAX	4096	/* bytes of a value kept */
 #include "qfile.h"
 
 /*
@@ -39,8 +41,10 @@ delivered_collect(int fd, long data_offset, struct htable *tab,
 		r = qfile_content_line(&qc, &line, NULL);
 		if (r > 0 && line.len > 0 && (line.p[0] == ' ' ||
 		    line.p[0] == '\t')) {
-			if (in_dt && val.len < 4096)
-				buf_put(&val, line.p, line.len);
+			if (in_dt && val.len < DELIVERED_VALUE_MAX)
+				buf_put(&val, line.p, line.len <
+				    DELIVERED_VALUE_MAX - val.len ? line.len :
+				    DELIVERED_VALUE_MAX - val.len);
 			continue;
 		}
 		if (in_dt && val.len > 0) {
@@ -57,7 +61,9 @@ delivered_collect(int fd, long data_offset, struct htable *tab,
 		if (line.len >= 13 && strncasecmp(line.p, "Delivered-To:",
 		    13) == 0) {
 			in_dt = 1;
-			buf_set(&val, line.p + 13, line.len - 13);
+			buf_set(&val, line.p + 13, line.len - 13 <
+			    DELIVERED_VALUE_MAX ? line.len - 13 :
+			    DELIVERED_VALUE_MAX);
 		}
 	}
 	qfile_content_close(&qc);

@@ -128,6 +128,13 @@ mbox_open(struct mbox *mb, const char *path, int flags, uid_t owner,
 	mb->fd = -1;
 	mb->path = xstrdup(path);
 	*err = 0;
+	/* Not even opened: a device may act on open. */
+	if ((flags & MBOX_REGULAR_ONLY) && lstat(path, &lst) == 0 &&
+	    !S_ISREG(lst.st_mode) && !S_ISLNK(lst.st_mode)) {
+		*err = EPERM;
+		buf_printf(why, "file %s is not a regular file", path);
+		goto bad;
+	}
 	if ((mb->fd = mbox_open_file(path, &created)) < 0) {
 		*err = errno;
 		if (errno == ELOOP)
@@ -171,7 +178,7 @@ mbox_open(struct mbox *mb, const char *path, int flags, uid_t owner,
 			    path, (unsigned long)fst.st_uid);
 			goto bad;
 		}
-	} else if (!S_ISCHR(fst.st_mode)) {
+	} else if (!S_ISCHR(fst.st_mode) || (flags & MBOX_REGULAR_ONLY)) {
 		*err = EPERM;
 		buf_printf(why, "file %s is not a regular file", path);
 		goto bad;

@@ -23,6 +23,7 @@
 #define MBOX_LOCK_FCNTL		(1 << 1)
 #define MBOX_LOCK_FLOCK		(1 << 2)
 #define MBOX_DOTLOCK_MAY_FAIL	(1 << 8)	/* no dot-lock: go on */
+#define MBOX_REGULAR_ONLY	(1 << 9)	/* never open a device */
 
 #define MBOX_LOCK_TRIES		20		/* seconds to wait for a lock */
 

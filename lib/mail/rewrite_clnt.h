@@ -17,6 +17,8 @@
 #define RESOLVE_FLAG_FAIL	(1 << 0)	/* bounce: see nexthop text */
 #define RESOLVE_FLAG_ERROR	(1 << 1)	/* defer: lookup failed */
 #define RESOLVE_FLAG_ROUTED	(1 << 2)	/* user@a@b or bang path */
+#define RESOLVE_FLAG_RELOCATED	(1 << 3)	/* relocated_maps: with FAIL,
+						 * nexthop "5.1.6 text" */
 #define RESOLVE_CLASS_LOCAL	(1 << 8)
 #define RESOLVE_CLASS_ALIAS	(1 << 9)
 #define RESOLVE_CLASS_VIRTUAL	(1 << 10)

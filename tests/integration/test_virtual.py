@@ -237,13 +237,15 @@ def test_domain_list_error_defers(instance):
 
 def test_bad_configuration_defers(vinst):
     """A uid below virtual_minimum_uid, a path with "..", an mbox that is
-    a symbolic link and an unknown user are never delivered: the first
-    three are deferred as configuration errors, the last bounces."""
+    a symbolic link or a device, and an unknown user are never delivered:
+    the first four are deferred as configuration errors, the last
+    bounces."""
     inst = vinst
     inst.params["virtual_mailbox_maps"] = write_table(inst, "vmailbox2", (
         "lowuid@one.example one.example/lowuid/\n"
         "escape@one.example ../escape\n"
-        "sym@one.example one.example/sym\n"))
+        "sym@one.example one.example/sym\n"
+        "dev@one.example one.example/dev\n"))
     inst.params["virtual_uid_maps"] = write_table(
         inst, "vuid2", "lowuid@one.example 50\n") + ", static:%d" % VUID
     inst.params["smtpd_reject_unlisted_recipient"] = "no"
@@ -255,9 +257,13 @@ def test_bad_configuration_defers(vinst):
     os.makedirs(d)
     os.chown(d, VUID, VGID)
     os.symlink(target, os.path.join(d, "sym"))
+    # A device in the base (/dev/null's numbers) is never even opened.
+    os.mknod(os.path.join(d, "dev"), stat.S_IFCHR | 0o666,
+             os.makedev(1, 3))
     inst.start()
     smtp_send(inst, ["lowuid@one.example", "escape@one.example",
-                     "sym@one.example", "ghost@one.example"],
+                     "sym@one.example", "dev@one.example",
+                     "ghost@one.example"],
               b"Subject: bad\r\n\r\nx\r\n")
     inst.wait_log(r"to=<lowuid@one\.example>, relay=virtual, .*dsn=4\.3\.0,"
                   r" status=deferred \(mail system configuration error: "
@@ -268,6 +274,9 @@ def test_bad_configuration_defers(vinst):
     inst.wait_log(r"to=<sym@one\.example>, relay=virtual, .*"
                   r"status=deferred \(mailbox delivery failed: cannot open "
                   r"file .*: it is a symbolic link\)")
+    inst.wait_log(r"to=<dev@one\.example>, relay=virtual, .*"
+                  r"status=deferred \(mailbox delivery failed: file .*/dev "
+                  r"is not a regular file\)")
     inst.wait_log(r"to=<ghost@one\.example>, relay=virtual, .*dsn=5\.1\.1,"
                   r" status=bounced \(unknown user: \"ghost@one\.example\"\)")
     assert read(target) == "untouched\n"

@@ -194,7 +194,7 @@ test_maildir_usage(void **state)
 	(void)state;
 	assert_non_null(mkdtemp(dir));
 	/* Missing Maildir: nothing used. */
-	assert_int_equal(virtual_maildir_usage(dir, &used, &why), 0);
+	assert_int_equal(virtual_maildir_usage(dir, 10, &used, &why), 0);
 	assert_int_equal(used, 0);
 	snprintf(sub, sizeof(sub), "%s/new", dir);
 	mkdir(sub, 0700);
@@ -208,12 +208,16 @@ test_maildir_usage(void **state)
 	snprintf(sub, sizeof(sub), "%s/tmp", dir);
 	mkdir(sub, 0700);
 	put(sub, "3.c", 200);
-	assert_int_equal(virtual_maildir_usage(dir, &used, &why), 0);
+	assert_int_equal(virtual_maildir_usage(dir, 10, &used, &why), 0);
 	assert_int_equal(used, 130);
 	/* A Maildir path with its trailing slash. */
 	snprintf(sub, sizeof(sub), "%s/", dir);
-	assert_int_equal(virtual_maildir_usage(sub, &used, &why), 0);
+	assert_int_equal(virtual_maildir_usage(sub, 10, &used, &why), 0);
 	assert_int_equal(used, 130);
+	/* More entries than allowed: an error, never a partial sum. */
+	assert_int_equal(virtual_maildir_usage(dir, 2, &used, &why), 0);
+	assert_int_equal(virtual_maildir_usage(dir, 1, &used, &why), -1);
+	assert_non_null(strstr(buf_str(&why), "more than 1 files"));
 	snprintf(sub, sizeof(sub), "rm -rf %s", dir);
 	assert_int_equal(system(sub), 0);
 	buf_free(&why);
