@@ -47,7 +47,6 @@
 #include "util/mem.h"
 #include "proxymap.h"
 
-struct pm_cfg pm_cfg;
 
 /* Every connection, so that a restart can close them all. */
 struct pm_client {
@@ -158,7 +157,6 @@ main(int argc, char **argv)
 {
 	static const struct srv_hooks hooks = {
 		.params = pm_params,
-		.cfg = &pm_cfg,
 		.pre_jail = pm_init,
 		.accept = pm_accept,
 	};

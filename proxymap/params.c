@@ -12,7 +12,11 @@
 #include "proxymap.h"
 
 const struct param pm_params[] = {
-	P_STR("proxy_read_maps", "$local_recipient_maps $mydestination "
+	/*
+	 * No field: pm_init() expands it once every daemon's defaults are
+	 * known (param_tables_register), which param_load() is not told.
+	 */
+	{ "proxy_read_maps", PT_STR, "$local_recipient_maps $mydestination "
 	    "$virtual_alias_maps $virtual_alias_domains $virtual_mailbox_maps "
 	    "$virtual_mailbox_domains $relay_recipient_maps $relay_domains "
 	    "$canonical_maps $sender_canonical_maps $recipient_canonical_maps "
@@ -46,7 +50,7 @@ const struct param pm_params[] = {
 	    "$lmtp_mime_header_checks $lmtp_nested_header_checks "
 	    "$milter_header_checks $mime_header_checks $nested_header_checks "
 	    "$smtp_body_checks $smtp_header_checks $smtp_mime_header_checks "
-	    "$smtp_nested_header_checks", struct pm_cfg, proxy_read_maps),
+	    "$smtp_nested_header_checks", P_NOFIELD, 0, 0, 0 },
 	P_END
 };
 

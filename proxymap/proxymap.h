@@ -9,11 +9,6 @@
 #include "mail/conf.h"
 #include "util/buf.h"
 
-struct pm_cfg {
-	char	*proxy_read_maps;
-};
-
-extern struct pm_cfg pm_cfg;
 extern const struct param pm_params[];
 
 void	 pm_access_init(const char *);

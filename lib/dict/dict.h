@@ -66,6 +66,5 @@ int	 maps_empty(const struct maps *);
 const char *maps_title(const struct maps *);
 char	*maps_token(char **, int *);
 void	 maps_free(struct maps *);
-char	*maps_token(char **, int *);
 
 #endif

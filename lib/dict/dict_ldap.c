@@ -47,6 +47,7 @@
 #include <ldap.h>
 
 #include "util/argv.h"
+#include "util/events.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strutil.h"
@@ -57,7 +58,8 @@
 #include "match.h"
 
 #define LDAP_DN_MAX	4096		/* bytes of a DN that is followed */
-#define LDAP_RECURSION_MAX 10000	/* highest recursion_limit */
+#define LDAP_RECURSION_MAX 1000	/* highest recursion_limit */
+#define LDAP_SEARCHES_MAX 1000		/* searches for one lookup */
 #define LDAP_TIMEOUT_MAX 3600		/* highest timeout, seconds */
 
 /* Outcome of one request. */
@@ -91,6 +93,9 @@ struct dict_ldap {
 	const char *tls_cipher_suite;
 	int	 tls_require_cert;
 	long	 timeout;
+	/* This lookup: searches made, and when it must be over (ms). */
+	long	 searches;
+	int64_t	 deadline;
 	long	 size_limit;
 	long	 expansion_limit;
 	long	 recursion_limit;
@@ -800,14 +805,16 @@ ldap_entry(struct dict_ldap *m, LDAPMessage *e, long depth,
 	return LD_OK;
 }
 
-/* ldap_now - monotonic seconds */
-static long
-ldap_now(void)
+/* ldap_wait - the time left for this lookup, at least 1 ms */
+static void
+ldap_wait(const struct dict_ldap *m, struct timeval *tv)
 {
-	struct timespec ts;
+	int64_t left = m->deadline - time_mono_ms();
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec;
+	if (left < 1)
+		left = 1;
+	tv->tv_sec = (time_t)(left / 1000);
+	tv->tv_usec = (suseconds_t)(left % 1000) * 1000;
 }
 
 /*
@@ -821,12 +828,16 @@ ldap_search_run(struct dict_ldap *m, const char *base, int scope,
 {
 	struct timeval tv;
 	LDAPMessage *msg;
-	long deadline = ldap_now() + m->timeout;
 	int msgid, rc, err, type;
 	char *text = NULL, clean[201];
 
-	tv.tv_sec = m->timeout;
-	tv.tv_usec = 0;
+	/* Group expansion may fan out: bound the work of one lookup. */
+	if (++m->searches > LDAP_SEARCHES_MAX) {
+		buf_printf(why, "more than %d searches for one lookup",
+		    LDAP_SEARCHES_MAX);
+		return LD_FAIL;
+	}
+	ldap_wait(m, &tv);
 	rc = ldap_search_ext(m->ld, base, scope, filter, attrs, 0, NULL, NULL,
 	    &tv, (int)m->size_limit, &msgid);
 	if (rc != LDAP_SUCCESS) {
@@ -834,13 +845,11 @@ ldap_search_run(struct dict_ldap *m, const char *base, int scope,
 		goto failed;
 	}
 	for (;;) {
-		tv.tv_sec = deadline - ldap_now();
-		if (tv.tv_sec <= 0)
-			tv.tv_sec = 0, tv.tv_usec = 1000;
+		ldap_wait(m, &tv);
 		rc = ldap_result(m->ld, msgid, LDAP_MSG_ONE, &tv, &msg);
 		if (rc == 0) {
 			ldap_abandon_ext(m->ld, msgid, NULL, NULL);
-			buf_printf(why, "%s: search timed out after %ld s",
+			buf_printf(why, "%s: search timed out after %ld s (for the lookup)",
 			    m->servers.v[m->cur], m->timeout);
 			return LD_CONN;
 		}
@@ -926,6 +935,8 @@ dict_ldap_lookup(struct dict *d, const char *key, struct buf *value,
 			goto out;
 		dq_result_init(&res, value, m->result_format, key,
 		    m->expansion_limit);
+		m->searches = 0;
+		m->deadline = time_mono_ms() + (int64_t)m->timeout * 1000;
 		rc = ldap_search_run(m, buf_str(&base), m->scope,
 		    buf_str(&filter), m->want.v, 0, &res, why);
 		if (rc == LD_OK) {

@@ -332,6 +332,7 @@ my_connect(struct dict_mysql *m, struct buf *why)
 	int64_t now = time_mono_ms();
 	struct myh_host *h;
 	MYSQL *db;
+	char clean[301];
 
 	n = myh_order(&m->hosts, now, my_random, idx);
 	if (n == 0) {
@@ -358,8 +359,8 @@ my_connect(struct dict_mysql *m, struct buf *why)
 		}
 		if (why->len > 0)
 			buf_puts(why, "; ");
-		buf_printf(why, "connect to %s: %.300s", h->text,
-		    mysql_error(db));
+		buf_printf(why, "connect to %s: %s", h->text,
+		    str_sane(mysql_error(db), clean, 301));
 		mysql_close(db);
 		h->down_until = now + m->retry_interval * 1000;
 	}
@@ -388,8 +389,11 @@ my_quote(struct buf *out, const char *s, size_t len, void *ctx)
 static void
 my_error(struct dict_mysql *m, const char *what, struct buf *why)
 {
-	buf_printf(why, "%s on %s: %.500s", what, m->host->text,
-	    mysql_error(m->db));
+	char clean[501];
+
+	/* Server text may echo key bytes; it travels to proxymap clients. */
+	buf_printf(why, "%s on %s: %s", what, m->host->text,
+	    str_sane(mysql_error(m->db), clean, sizeof(clean)));
 }
 
 /*

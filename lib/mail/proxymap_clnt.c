@@ -227,11 +227,14 @@ proxymap_lookup(const char *table, int flags, const char *key,
 	    mail_cfg.ipc_idle * 1000)
 		proxymap_clnt_close();
 	proxy_request_build(&req, table, flags, key);
+	/* A kept connection that fails gets one more try on a new one. */
 	for (attempt = 0; attempt < 2; attempt++) {
+		int reused = pm_stream != NULL;
+
 		buf_reset(&err);
-		if (pm_stream == NULL && (pm_stream = ipc_connect(pm_path,
+		if (!reused && (pm_stream = ipc_connect(pm_path,
 		    PROXYMAP_PROTO, pm_timeout(), &err)) == NULL)
-			continue;
+			break;
 		if (ipc_call(pm_stream, &req, &reply, &err) == 0) {
 			if (proxy_reply_parse(reply.p, reply.len, &status,
 			    value, &err) == 0) {
@@ -239,8 +242,12 @@ proxymap_lookup(const char *table, int flags, const char *key,
 				break;
 			}
 			buf_printf(&err, " (malformed reply)");
+			proxymap_clnt_close();
+			break;
 		}
 		proxymap_clnt_close();
+		if (!reused)
+			break;
 	}
 	if (status < 0) {
 		buf_reset(why);

@@ -133,6 +133,12 @@ def test_ldap_groups(instance, slapd):  # noqa: F811
               recursion_limit="5")
     code, out, err = q(instance, t, "loop@example.com")
     assert code == 2 and "recursion_limit=5" in err, err
+    # With the highest limit, the bound on searches per lookup ends it.
+    t = table(instance, slapd, "loop2.cf", special_result_attribute="member",
+              recursion_limit="1000")
+    code, out, err = q(instance, t, "loop@example.com")
+    assert code == 2 and ("searches for one lookup" in err or
+                          "recursion_limit=1000" in err), err
     # An LDAP URL in a special attribute: its search, with the
     # attributes both the URL and the table ask for.
     slapd.add("dn: uid=dyn,ou=people,{s}\n"

@@ -271,6 +271,7 @@ test_open_bad(void **state)
 		{ "size_limit = -1\n", "bad size_limit" },
 		{ "expansion_limit = x\n", "bad expansion_limit" },
 		{ "recursion_limit = 0\n", "bad recursion_limit" },
+		{ "recursion_limit = 1001\n", "bad recursion_limit" },
 		{ "dereference = 4\n", "bad dereference" },
 		{ "chase_referrals = maybe\n", "bad chase_referrals" },
 		{ "start_tls = 2\n", "bad start_tls" },
