@@ -71,8 +71,9 @@ class CountingSink:
     round reads what clients sent before it accepts new connections.  The
     smtp client sends QUIT before it tells qmgr that a delivery is done,
     and only then can qmgr start the next one, so a QUIT is always
-    counted before the connection it made room for: the maxima are exact
-    (threads per connection would race here).
+    counted before the connection it made room for (every accept() first
+    reads what clients have sent by then): the maxima are exact (threads
+    per connection would race here).
 
     hold(): replies to the dot wait until release(n) lets n of them go or
     release_all() stops holding.  delay: seconds before every reply to
@@ -210,8 +211,18 @@ class CountingSink:
             self._close(c)
         sel.close()
 
+    def _drain(self):
+        """Read what every client has sent by now.  A connection that is
+        about to be accepted was made after the QUIT that made room for
+        it, so that QUIT is readable here even when the select() that
+        reported the listener ran before it arrived."""
+        for key, _ in self._sel.select(0):
+            if isinstance(key.data, _Conn):
+                self._readable(key.data)
+
     def _accept(self, listener):
         while True:
+            self._drain()
             try:
                 sock, _ = listener.accept()
             except (BlockingIOError, InterruptedError):
