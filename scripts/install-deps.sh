@@ -3,7 +3,7 @@
 # benchmarks need.  Safe to run more than once.  Needs root (or sudo).
 #
 # System services that come with these packages (postfix, slapd, mariadb,
-# dnsmasq) are NOT started: the tests start their own private copies on
+# dnsmasq, dovecot) are NOT started: the tests start their own private copies on
 # loopback inside temporary directories.
 set -eu
 
@@ -12,6 +12,7 @@ PKGS="build-essential pkg-config make gcc
 	libpcre2-dev libmariadb-dev liblmdb-dev lmdb-utils
 	libcmocka-dev python3 python3-pytest python3-aiosmtpd swaks openssl
 	slapd ldap-utils mariadb-server dnsmasq postfix postfix-lmdb
+	dovecot-core testssl.sh
 	procps psmisc iproute2 valgrind"
 
 SUDO=
