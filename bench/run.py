@@ -5,6 +5,7 @@
   bench/run.py --only local       one benchmark
   bench/run.py --only relay       SMTP in, SMTP out (needs smtpd, smtp)
   bench/run.py --only tables      postmap build and lookups, smtpd RCPT
+  bench/run.py --only tls         TLS handshakes/s, relay over STARTTLS
   bench/run.py --messages 500     smaller run
 
 local: messages/s from sendmail injection to Maildir (N messages of SIZE
@@ -30,6 +31,16 @@ RCPT TO lookups per second through smtpd's check_recipient_access on the
 same table (R pipelined RCPT commands over 4 sessions, --table-rcpts).
 Postern's hash: is LMDB; Postfix's hash: is Berkeley DB, and its lmdb:
 (package postfix-lmdb) is measured too when available.
+
+tls: what TLS costs.  Handshakes per second: "openssl s_time -new" (four
+at once, --tls-seconds each) against an smtpd service in wrapper mode
+(implicit TLS, as on port 465) with a 2048-bit RSA certificate.  Relay
+over STARTTLS: smtp-source sends --tls-messages messages to MTA instance
+A, whose smtp client relays them with STARTTLS (smtp_tls_security_level
+= encrypt) to instance B's smtpd (TLS level may), and B relays them in
+plaintext to a Postfix smtp-sink; the same chain without TLS is the
+baseline.  CPU is that of both instances.  Connection reuse is on, as by
+default, so TLS costs a handshake per connection, not per message.
 
 Everything runs on loopback in temporary directories; nothing asks the
 machine's resolver (myhostname is set, no DNS lookups are configured).
@@ -645,10 +656,195 @@ def bench_tables(n, q, rcpts, have_postfix, no_postern):
         shutil.rmtree(base, ignore_errors=True)
 
 
+# -- tls -------------------------------------------------------------------
+def make_cert(d):
+    """A self-signed 2048-bit RSA certificate for the bench host names."""
+    cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
+    sh(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+        "-keyout", key, "-out", cert, "-days", "2", "-subj",
+        "/CN=bench.test.example", "-addext",
+        "subjectAltName=DNS:bench.test.example,DNS:localhost"])
+    os.chmod(key, 0o600)
+    return cert, key
+
+
+def tls_server_params(cert, key):
+    return ["smtpd_tls_cert_file = %s" % cert,
+            "smtpd_tls_key_file = %s" % key,
+            "smtpd_tls_security_level = may",
+            "smtpd_tls_loglevel = 1"]
+
+
+def smtpd_line(mta_cls, port, *opts):
+    return "127.0.0.1:%d inet n - y - - smtpd%s" % (
+        port, "".join(" -o %s" % o for o in opts))
+
+
+def start_mta(mta_cls, root, main_lines, master_lines):
+    os.makedirs(root)
+    os.chmod(root, 0o755)
+    mta = mta_cls(root)
+    master = list(master_lines)
+    if mta_cls is Postern:
+        master.append("smtp unix - - y - - smtp")
+    mta.setup(main_extra="".join("%s\n" % l for l in main_lines),
+              master_extra="".join("%s\n" % l for l in master))
+    return mta
+
+
+def handshakes(mta_cls, base, cert, key, seconds, clients=4):
+    """Full TLS handshakes per second against wrapper-mode smtpd."""
+    from fixtures import free_port
+    port = free_port("127.0.0.1")
+    mta = start_mta(mta_cls, os.path.join(base, "hs-" + mta_cls.name),
+                    ["smtpd_peername_lookup = no"] +
+                    tls_server_params(cert, key),
+                    [smtpd_line(mta_cls, port, "smtpd_tls_wrappermode=yes")])
+    try:
+        wait_port("127.0.0.1", port, 30)
+        cmd = ["openssl", "s_time", "-connect", "127.0.0.1:%d" % port,
+               "-new", "-time", str(seconds)]
+        subprocess.run(cmd[:-1] + ["1"], capture_output=True)  # warm up
+        cpu0 = session_cpu(mta.master_pid())
+        procs = [subprocess.Popen(cmd, stdout=subprocess.PIPE,
+                                  stderr=subprocess.STDOUT, text=True)
+                 for _ in range(clients)]
+        total = 0
+        for p in procs:
+            out = p.communicate(timeout=seconds + 120)[0]
+            m = None
+            for line in out.splitlines():
+                w = line.split()
+                # "N connections in T real seconds, ..."
+                if len(w) > 3 and w[1] == "connections" and w[2] == "in" \
+                        and w[0].isdigit():
+                    m = int(w[0])
+            if m is None:
+                raise RuntimeError("%s: s_time said:\n%s"
+                                   % (mta.name, out[-2000:]))
+            total += m
+        cpu = session_cpu(mta.master_pid()) - cpu0
+        return {"mta": mta.name, "handshakes": total,
+                "rate": total / seconds,
+                "daemon_cpu_ms": 1000 * cpu / max(total, 1)}
+    finally:
+        mta.stop()
+
+
+def tls_chain(mta_cls, base, cert, key, n, size, sessions, tls):
+    """smtp-source -> A -> (STARTTLS or not) -> B -> smtp-sink."""
+    from fixtures import PostfixSmtpSink, free_port, smtp_source_cmd
+    tag = "%s-%s" % (mta_cls.name, "tls" if tls else "plain")
+    pa, pb = free_port("127.0.0.1"), free_port("127.0.0.1")
+    sink = PostfixSmtpSink(hostname="sink.bench.example", backlog=1024)
+    sink.start()
+    common = ["mynetworks = 127.0.0.0/8", "smtpd_peername_lookup = no"]
+    a = b = None
+    try:
+        b = start_mta(mta_cls, os.path.join(base, tag + "-b"),
+                      common + ["relayhost = [127.0.0.1]:%d" % sink.port] +
+                      (tls_server_params(cert, key) if tls else []),
+                      [smtpd_line(mta_cls, pb)])
+        a = start_mta(mta_cls, os.path.join(base, tag + "-a"),
+                      common + ["relayhost = [127.0.0.1]:%d" % pb] +
+                      (["smtp_tls_security_level = encrypt",
+                        "smtp_tls_loglevel = 1"] if tls else []),
+                      [smtpd_line(mta_cls, pa)])
+        wait_port("127.0.0.1", pa, 30)
+        wait_port("127.0.0.1", pb, 30)
+        results = []
+        for count, sess in ((20, 2), (n, sessions)):     # warm-up, run
+            base_n = sink.messages
+            cmd = smtp_source_cmd("127.0.0.1", pa, messages=count,
+                                  sessions=sess, size=size,
+                                  sender=RELAY_SENDER, rcpt=RELAY_RCPT,
+                                  helo="source.bench.example")
+            cpu0 = (session_cpu(a.master_pid()) +
+                    session_cpu(b.master_pid()))
+            t0 = time.time()
+            r = subprocess.run(cmd, capture_output=True, text=True)
+            if r.returncode != 0:
+                raise RuntimeError("%s: smtp-source failed: %s%s"
+                                   % (tag, r.stdout, r.stderr[-500:]))
+            last, last_t = sink.messages, time.time()
+            while sink.messages < base_n + count:
+                now = time.time()
+                if sink.messages != last:
+                    last, last_t = sink.messages, now
+                if now - last_t > 120:
+                    raise RuntimeError(
+                        "%s: the sink has %d of %d messages\nA:\n%s\nB:\n%s"
+                        % (tag, sink.messages - base_n, count,
+                           tail(os.path.join(a.root, "maillog")),
+                           tail(os.path.join(b.root, "maillog"))))
+                time.sleep(0.005)
+            elapsed = time.time() - t0
+            cpu = (session_cpu(a.master_pid()) +
+                   session_cpu(b.master_pid()) - cpu0)
+            results.append({"mta": mta_cls.name, "tls": tls,
+                            "messages": count, "sessions": sess,
+                            "seconds": elapsed, "rate": count / elapsed,
+                            "daemon_cpu_ms_per_msg": 1000 * cpu / count})
+        if tls:
+            with open(os.path.join(a.root, "maillog"),
+                      errors="replace") as f:
+                if "TLS connection established to" not in f.read():
+                    raise RuntimeError("%s: A's log shows no TLS "
+                                       "connection" % tag)
+        return results[-1]
+    finally:
+        for m in (a, b):
+            if m is not None:
+                m.stop()
+        sink.stop()
+
+
+def bench_tls(classes, n, size, sessions, seconds):
+    base = tempfile.mkdtemp(prefix="bench-tls-")
+    os.chmod(base, 0o755)
+    setgid_postern_tools()
+    hs, relay = [], []
+    try:
+        cert, key = make_cert(base)
+        for cls in classes:
+            hs.append(handshakes(cls, base, cert, key, seconds))
+            for tls in (False, True):
+                relay.append(tls_chain(cls, base, cert, key, n, size,
+                                       sessions, tls))
+    finally:
+        if os.environ.get("BENCH_KEEP"):
+            print("kept", base)
+        else:
+            shutil.rmtree(base, ignore_errors=True)
+    print("\n== tls: full handshakes/s, 4 x openssl s_time -new, %d s, "
+          "wrapper-mode smtpd, RSA 2048" % seconds)
+    for r in hs:
+        print("%-8s %8.1f handshakes/s  daemons %.2f ms CPU/handshake"
+              % (r["mta"], r["rate"], r["daemon_cpu_ms"]))
+    if len(hs) == 2:
+        print("ratio postern/postfix: %.2fx" % (hs[0]["rate"] /
+                                                hs[1]["rate"]))
+    print("\n== tls: relay smtp-source -> A -> B -> smtp-sink, %d x %d "
+          "bytes, %d sessions, A->B plaintext or STARTTLS" % (n, size,
+                                                             sessions))
+    for r in relay:
+        print("%-8s %-9s %7.2f s %8.1f msg/s  daemons (A+B) %.2f ms CPU/msg"
+              % (r["mta"], "STARTTLS" if r["tls"] else "plaintext",
+                 r["seconds"], r["rate"], r["daemon_cpu_ms_per_msg"]))
+    rates = {(r["mta"], r["tls"]): r["rate"] for r in relay}
+    for m in ("postern", "postfix"):
+        if (m, True) in rates and (m, False) in rates:
+            print("%s: STARTTLS at %.0f%% of plaintext"
+                  % (m, 100 * rates[(m, True)] / rates[(m, False)]))
+    if ("postern", True) in rates and ("postfix", True) in rates:
+        print("ratio postern/postfix over STARTTLS: %.2fx"
+              % (rates[("postern", True)] / rates[("postfix", True)]))
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--only", default="local,relay,tables",
-                    help="comma-separated: local, relay, tables")
+    ap.add_argument("--only", default="local,relay,tables,tls",
+                    help="comma-separated: local, relay, tables, tls")
     ap.add_argument("--messages", type=int, default=2000)
     ap.add_argument("--size", type=int, default=4096)
     ap.add_argument("--concurrency", type=int, default=8)
@@ -667,6 +863,9 @@ def main():
     ap.add_argument("--table-keys", type=int, default=1000000)
     ap.add_argument("--table-queries", type=int, default=200000)
     ap.add_argument("--table-rcpts", type=int, default=100000)
+    ap.add_argument("--tls-messages", type=int, default=5000)
+    ap.add_argument("--tls-sessions", type=int, default=20)
+    ap.add_argument("--tls-seconds", type=int, default=10)
     ap.add_argument("--as-user", action="store_true",
                     help="inject as an ordinary user (through postdrop)")
     a = ap.parse_args()
@@ -675,7 +874,7 @@ def main():
     have_postfix = (not a.no_postfix and os.path.exists("/usr/sbin/postfix")
                     and os.path.exists("/etc/postfix/master.cf"))
     which = a.only.split(",")
-    unknown = set(which) - {"local", "relay", "tables"}
+    unknown = set(which) - {"local", "relay", "tables", "tls"}
     if unknown:
         sys.exit("bench: unknown benchmark(s): %s" % ", ".join(unknown))
     if "local" in which:
@@ -719,6 +918,12 @@ def main():
     if "tables" in which:
         bench_tables(a.table_keys, a.table_queries, a.table_rcpts,
                      have_postfix, a.no_postern)
+
+    if "tls" in which:
+        classes = ([] if a.no_postern else [Postern]) + (
+            [Postfix] if have_postfix else [])
+        bench_tls(classes, a.tls_messages, a.size, a.tls_sessions,
+                  a.tls_seconds)
 
 
 if __name__ == "__main__":
