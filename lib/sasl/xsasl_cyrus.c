@@ -23,6 +23,8 @@
  *		of sasldb_path, the saslauthd socket of saslauthd_path) are
  *		opened inside the chroot when smtpd runs chrooted: their
  *		paths are then relative to the queue directory.
+ *		An unknown user fails like a wrong password ("authentication
+ *		failure"), so replies do not tell which names exist.
  * SECURITY	Client data goes to libsasl2 with its length; what the
  *		library says (log text, user name) is cleaned of control
  *		characters before it is logged.
@@ -286,6 +288,10 @@ cyrus_result(struct cyrus_server *cs, int r, const char *out,
 	case SASL_UNAVAIL:
 		buf_sets(reply, sasl_errstring(r, NULL, NULL));
 		return XSASL_TEMP;
+	case SASL_NOUSER:
+		/* The client must not learn which names exist. */
+		buf_sets(reply, sasl_errstring(SASL_BADAUTH, NULL, NULL));
+		return XSASL_FAIL;
 	default:
 		(void)cs;
 		buf_sets(reply, sasl_errstring(r, NULL, NULL));

@@ -39,8 +39,7 @@ base64_encode(const void *p, size_t len, struct buf *out)
 		buf_putc(out, b64_alphabet[(s[i + 1] & 15) << 2]);
 		buf_putc(out, '=');
 	}
-	if (out->p == NULL)
-		buf_puts(out, "");
+	buf_put(out, "", 0);		/* terminate, even when empty */
 }
 
 /* b64_value - the 6-bit value of an alphabet character, or -1 */
@@ -109,7 +108,6 @@ base64_decode(const char *in, size_t len, size_t max, struct buf *out)
 	}
 	if (out->len != outlen)
 		return (buf_reset(out), -1);
-	if (out->p == NULL)
-		buf_puts(out, "");
+	buf_put(out, "", 0);		/* terminate, even when empty */
 	return 0;
 }
