@@ -575,3 +575,26 @@ def test_dovecot_down_is_temporary(dovecot):
                                  "PLAIN")
     assert code == 235
     s.quit()
+
+
+def test_cyrus_local_domain(instance):
+    """smtpd_sasl_local_domain is the realm Cyrus looks users up in."""
+    setup_smtpd(instance)
+    db = CyrusSasldb(instance, chroot=not VALGRIND, realm="other.example",
+                     local_domain="other.example")
+    try:
+        instance.params["smtpd_recipient_restrictions"] = \
+            "check_recipient_access inline:{ hold@mx.test.example=HOLD }"
+        instance.start()
+        qid = send_held(instance, auth=("alice", USERS["alice"]))
+        instance.wait_log(r"%s: client=unknown\[127\.0\.0\.1\], "
+                          r"sasl_method=PLAIN, sasl_username=alice@other\."
+                          r"example" % qid)
+        # Without it the server name is the realm: no such user there.
+        instance.params["smtpd_sasl_local_domain"] = ""
+        instance.reload()
+        wait_for(lambda: smtplib_login(instance.smtp_port, "alice",
+                                       USERS["alice"], "PLAIN")[0][0] ==
+                 535, 20, what="realm change")
+    finally:
+        db.cleanup()
