@@ -91,7 +91,7 @@ class CyrusSasldb:
 class Saslauthd:
     """saslauthd -a ldap against a slapd fixture; Cyrus asks it."""
 
-    def __init__(self, inst, slapd, users=USERS):
+    def __init__(self, inst, slapd, users=USERS, chroot=True):
         self.inst = inst
         self.dir = tempfile.mkdtemp(prefix="postern-saslauthd-")
         os.chmod(self.dir, 0o755)
@@ -126,7 +126,8 @@ class Saslauthd:
         with open(os.path.join(conf_dir, "smtpd.conf"), "w") as f:
             f.write("pwcheck_method: saslauthd\n"
                     "mech_list: PLAIN LOGIN\n"
-                    "saslauthd_path: /saslauthd/mux\n")
+                    "saslauthd_path: %s\n"
+                    % ("/saslauthd/mux" if chroot else mux))
         inst.params.update({
             "smtpd_sasl_auth_enable": "yes",
             "smtpd_sasl_type": "cyrus",

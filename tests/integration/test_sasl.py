@@ -482,13 +482,9 @@ def test_fail2ban_matches_failures_only(cyrus):
 
 def test_saslauthd_ldap(instance, slapd):  # noqa: F811
     setup_smtpd(instance, chroot=not VALGRIND)
-    sa = Saslauthd(instance, slapd)
+    # Not chrooted under valgrind: then the socket path is absolute.
+    sa = Saslauthd(instance, slapd, chroot=not VALGRIND)
     try:
-        if VALGRIND:
-            # Not chrooted under valgrind: the socket path is absolute.
-            with open(os.path.join(instance.etc, "sasl", "smtpd.conf"),
-                      "a") as f:
-                f.write("saslauthd_path: %s/mux\n" % sa.mux_dir)
         instance.start()
         assert ehlo_auth(instance.smtp_port) == ["PLAIN", "LOGIN"]
         for method in ("PLAIN", "LOGIN"):
@@ -598,3 +594,37 @@ def test_cyrus_local_domain(instance):
                  535, 20, what="realm change")
     finally:
         db.cleanup()
+
+
+def test_policy_and_check_sasl_access(cyrus, policy_server):
+    """The policy request carries the SASL attributes; check_sasl_access
+    looks the login name up."""
+    inst = cyrus
+    table = os.path.join(inst.etc, "sasl_access")
+    with open(table, "w") as f:
+        f.write("bob@mx.test.example REJECT no bob\n")
+    inst.params["smtpd_recipient_restrictions"] = (
+        "check_sasl_access texthash:%s, check_policy_service %s"
+        % (table, policy_server.address))
+    inst.start()
+    c = Client(inst.smtp_port)
+    c.cmd("EHLO " + HELO)
+    assert c.cmd("AUTH PLAIN " + plain("alice", USERS["alice"]))[0] == 235
+    assert c.cmd("MAIL FROM:<a@mx.test.example> "
+                 "AUTH=a+2Bb@mx.test.example")[0] == 250
+    assert c.cmd("RCPT TO:<u@mx.test.example>")[0] == 250
+    c.cmd("QUIT")
+    c.close()
+    policy_server.wait(1)
+    req = policy_server.requests[-1]
+    assert req["sasl_method"] == "PLAIN"
+    assert req["sasl_username"] == "alice"
+    assert req["sasl_sender"] == "a+b@mx.test.example"
+    assert req["protocol_name"] == "ESMTPA"
+    c = Client(inst.smtp_port)
+    c.cmd("EHLO " + HELO)
+    assert c.cmd("AUTH PLAIN " + plain("bob", USERS["bob"]))[0] == 235
+    c.cmd("MAIL FROM:<b@mx.test.example>")
+    assert c.cmd("RCPT TO:<u@mx.test.example>") == (
+        554, "5.7.1 <bob>: SASL login name rejected: no bob")
+    c.close()

@@ -1,7 +1,8 @@
 /*
  * NAME		test_smtpd_sasl - unit tests for smtpd(8) AUTH helpers
  * DESCRIPTION	The AUTH command argument parser (mechanism syntax and
- *		case, optional initial response, hostile arguments) and the
+ *		case, optional initial response, hostile arguments), the
+ *		xtext decoder of MAIL FROM AUTH= (RFC 3461/4954), and the
  *		protocol name of an authenticated session (the "A" is added
  *		to whatever the base is, once, and removed by a reset).
  */
@@ -16,6 +17,7 @@
 #include <cmocka.h>
 
 #include "../../smtpd/smtpd.h"
+#include "../../smtpd/smtpd_int.h"
 #include "util/mem.h"
 #include "unit.h"
 
@@ -105,6 +107,31 @@ test_protocol_name(void **state)
 	smtpd_sasl_reset(&st);
 }
 
+/* test_xtext - AUTH=<addr> values: decoding and what is refused */
+static void
+test_xtext(void **state)
+{
+	static const char *const bad[] = {
+		"a+", "a+4", "a+4g", "a+zz", "a=b", "a b", "a\tb", "+00",
+		"a+00b", "\x80", "\x7f", "a+4\0",
+	};
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	assert_int_equal(smtpd_xtext_decode("<>", &b), 0);
+	assert_string_equal(buf_str(&b), "<>");
+	assert_int_equal(smtpd_xtext_decode("a+2Bb@example.com", &b), 0);
+	assert_string_equal(buf_str(&b), "a+b@example.com");
+	assert_int_equal(smtpd_xtext_decode("+3D+20", &b), 0);
+	assert_string_equal(buf_str(&b), "= ");
+	assert_int_equal(smtpd_xtext_decode("", &b), 0);
+	assert_int_equal(b.len, 0);
+	for (i = 0; i < NELEM(bad); i++)
+		assert_int_equal(smtpd_xtext_decode(bad[i], &b), -1);
+	buf_free(&b);
+}
+
 int
 main(void)
 {
@@ -112,6 +139,7 @@ main(void)
 		cmocka_unit_test(test_parse_auth_good),
 		cmocka_unit_test(test_parse_auth_hostile),
 		cmocka_unit_test(test_protocol_name),
+		cmocka_unit_test(test_xtext),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
