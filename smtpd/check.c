@@ -61,7 +61,9 @@
  *		reject_tempfail_action, unknown_address_tempfail_action,
  *		unknown_helo_hostname_tempfail_action (defer_if_permit),
  *		show_user_unknown_table_name (yes), soft_bounce (no),
- *		queue_minfree (0), message_size_limit.
+ *		queue_minfree (0), message_size_limit,
+ *		smtpd_sender_login_maps (the *_sender_login_mismatch
+ *		restrictions; the SASL login comes from sasl.c).
  * DIAGNOSTICS	"reject:", "reject_warning:", "hold:", "discard:",
  *		"filter:", "redirect:", "warn:", "info:" lines as Postfix
  *		writes them; warnings for configuration errors; "table X has
