@@ -53,6 +53,7 @@
 
 #define DOVECOT_HANDSHAKE_MAX	1024	/* lines before DONE */
 #define DOVECOT_REASON_MAX	200	/* bytes of a FAIL reason we pass on */
+#define DOVECOT_STALE_MAX	16	/* late answers skipped per request */
 
 struct dovecot_server {
 	struct stream *s;		/* NULL: not connected */
@@ -416,7 +417,8 @@ dovecot_answer(struct dovecot_server *ds, struct buf *reply)
 	struct xsasl_dovecot_line l;
 	char idtext[16];
 	const char *v;
-	int r;
+	long old;
+	int r, stale;
 
 	buf_reset(reply);
 	if (stream_flush(ds->s) < 0) {
@@ -427,12 +429,24 @@ dovecot_answer(struct dovecot_server *ds, struct buf *reply)
 		r = XSASL_TEMP;
 		goto out;
 	}
-	if (dovecot_read(ds, &line, &l, &why) < 0) {
-		buf_set(reply, why.p, why.len);
-		r = XSASL_TEMP;
-		goto out;
-	}
 	snprintf(idtext, sizeof(idtext), "%u", ds->id);
+	for (stale = 0;; stale++) {
+		if (dovecot_read(ds, &line, &l, &why) < 0) {
+			buf_set(reply, why.p, why.len);
+			r = XSASL_TEMP;
+			goto out;
+		}
+		/*
+		 * A late answer to a request the client abandoned ("*") has
+		 * a smaller id: skip a bounded number of them.
+		 */
+		if (stale < DOVECOT_STALE_MAX && l.argc >= 1 &&
+		    parse_long(l.argv[0], &old) == 0 && old >= 0 &&
+		    old < (long)ds->id && (strcmp(l.cmd, "FAIL") == 0 ||
+		    strcmp(l.cmd, "CONT") == 0 || strcmp(l.cmd, "OK") == 0))
+			continue;
+		break;
+	}
 	if (l.argc < 1 || strcmp(l.argv[0], idtext) != 0 ||
 	    (strcmp(l.cmd, "OK") != 0 && strcmp(l.cmd, "CONT") != 0 &&
 	    strcmp(l.cmd, "FAIL") != 0)) {

@@ -530,6 +530,15 @@ def test_dovecot_plain_login_wrong(dovecot):
     assert text == b"5.7.8 Error: authentication failed: " \
         b"authentication failure"
     inst.wait_log(FAIL_LINE % ("PLAIN", "authentication failure$"))
+    # An abandoned exchange, then a new one on the same connection.
+    c = Client(inst.smtp_port)
+    c.cmd("EHLO " + HELO)
+    assert c.cmd("AUTH LOGIN") == (334, b64("Username:"))
+    assert c.cmd(b64("alice")) == (334, b64("Password:"))
+    assert c.cmd("*") == (501, "5.7.0 Authentication aborted")
+    assert c.cmd("AUTH PLAIN " + plain("bob", USERS["bob"])) == (
+        235, "2.7.0 Authentication successful")
+    c.close()
 
 
 def test_dovecot_security_options(dovecot):
