@@ -61,7 +61,9 @@
  *		reject_tempfail_action, unknown_address_tempfail_action,
  *		unknown_helo_hostname_tempfail_action (defer_if_permit),
  *		show_user_unknown_table_name (yes), soft_bounce (no),
- *		queue_minfree (0), message_size_limit.
+ *		queue_minfree (0), message_size_limit,
+ *		smtpd_sender_login_maps (the *_sender_login_mismatch
+ *		restrictions; the SASL login comes from sasl.c).
  * DIAGNOSTICS	"reject:", "reject_warning:", "hold:", "discard:",
  *		"filter:", "redirect:", "warn:", "info:" lines as Postfix
  *		writes them; warnings for configuration errors; "table X has
@@ -105,6 +107,8 @@ enum ck_op {
 	OP_CHECK_RCPT, OP_RBL_CLIENT, OP_RHSBL_CLIENT, OP_RHSBL_REVERSE,
 	OP_RHSBL_SENDER, OP_RHSBL_RCPT, OP_RHSBL_HELO, OP_POLICY,
 	OP_UNAUTH_PIPELINING, OP_SLEEP, OP_MULTI_RCPT_BOUNCE, OP_CLASS,
+	OP_SASL_AUTH, OP_LOGIN_MISMATCH, OP_AUTH_LOGIN_MISMATCH,
+	OP_KNOWN_LOGIN_MISMATCH, OP_UNAUTH_LOGIN_MISMATCH, OP_CHECK_SASL,
 	OP_UNSUPPORTED
 };
 
@@ -131,7 +135,7 @@ static const struct ck_rest ck_rests[] = {
 	{ "defer_if_reject", OP_DEFER_IF_REJECT, ARG_NONE, 0 },
 	{ "warn_if_reject", OP_WARN_IF_REJECT, ARG_NONE, 0 },
 	{ "permit_mynetworks", OP_PERMIT_MYNETWORKS, ARG_NONE, 0 },
-	{ "permit_sasl_authenticated", OP_NEVER, ARG_NONE, 0 },
+	{ "permit_sasl_authenticated", OP_SASL_AUTH, ARG_NONE, 0 },
 	{ "permit_tls_clientcerts", OP_NEVER, ARG_NONE, 0 },
 	{ "permit_tls_all_clientcerts", OP_NEVER, ARG_NONE, 0 },
 	{ "reject_unauth_destination", OP_REJECT_UNAUTH_DEST, ARG_NONE, 1 },
@@ -173,6 +177,14 @@ static const struct ck_rest ck_rests[] = {
 	{ "sleep", OP_SLEEP, ARG_TIME, 0 },
 	{ "reject_multi_recipient_bounce", OP_MULTI_RCPT_BOUNCE, ARG_NONE,
 	    0 },
+	{ "reject_sender_login_mismatch", OP_LOGIN_MISMATCH, ARG_NONE, 0 },
+	{ "reject_authenticated_sender_login_mismatch",
+	    OP_AUTH_LOGIN_MISMATCH, ARG_NONE, 0 },
+	{ "reject_known_sender_login_mismatch", OP_KNOWN_LOGIN_MISMATCH,
+	    ARG_NONE, 0 },
+	{ "reject_unauthenticated_sender_login_mismatch",
+	    OP_UNAUTH_LOGIN_MISMATCH, ARG_NONE, 0 },
+	{ "check_sasl_access", OP_CHECK_SASL, ARG_TABLE, 0 },
 	/* Postfix restrictions Postern does not implement (yet). */
 	{ "check_client_a_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "check_client_mx_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
@@ -193,7 +205,6 @@ static const struct ck_rest ck_rests[] = {
 	{ "check_recipient_mx_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "check_recipient_ns_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "check_ccert_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
-	{ "check_sasl_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "check_etrn_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "permit_dnswl_client", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "permit_rhswl_client", OP_UNSUPPORTED, ARG_OTHER, 0 },
@@ -202,13 +213,6 @@ static const struct ck_rest ck_rests[] = {
 	{ "permit_mx_backup", OP_UNSUPPORTED, ARG_NONE, 0 },
 	{ "permit_inet_interfaces", OP_UNSUPPORTED, ARG_NONE, 0 },
 	{ "reject_plaintext_session", OP_UNSUPPORTED, ARG_NONE, 0 },
-	{ "reject_sender_login_mismatch", OP_UNSUPPORTED, ARG_NONE, 0 },
-	{ "reject_authenticated_sender_login_mismatch", OP_UNSUPPORTED,
-	    ARG_NONE, 0 },
-	{ "reject_known_sender_login_mismatch", OP_UNSUPPORTED, ARG_NONE,
-	    0 },
-	{ "reject_unauthenticated_sender_login_mismatch", OP_UNSUPPORTED,
-	    ARG_NONE, 0 },
 	{ "check_relay_domains", OP_UNSUPPORTED, ARG_NONE, 0 },
 	{ NULL, 0, 0, 0 }
 };
@@ -240,6 +244,7 @@ static struct match_list *ck_relay_domains;
 static struct maps *ck_local_rcpt_maps;
 static struct maps *ck_valias_maps;	/* virtual_alias_maps */
 static struct maps *ck_vmailbox_maps;	/* virtual_mailbox_maps */
+static struct maps *ck_login_maps;	/* smtpd_sender_login_maps */
 static int ck_relay_safe;		/* a list can refuse relaying */
 static int ck_initialized;
 
@@ -562,6 +567,9 @@ ck_done(void)
 	if (ck_vmailbox_maps)
 		maps_free(ck_vmailbox_maps);
 	ck_vmailbox_maps = NULL;
+	if (ck_login_maps)
+		maps_free(ck_login_maps);
+	ck_login_maps = NULL;
 	ck_policy_close_all();
 	ck_mynetworks_free();
 	ck_initialized = 0;
@@ -687,6 +695,9 @@ smtpd_check_init(void)
 	    DICT_FLAG_FOLD_FIX);
 	ck_vmailbox_maps = maps_open("virtual_mailbox_maps",
 	    mail_cfg.virtual_mailbox_maps ? mail_cfg.virtual_mailbox_maps : "",
+	    DICT_FLAG_FOLD_FIX);
+	ck_login_maps = maps_open("smtpd_sender_login_maps",
+	    c->smtpd_sender_login_maps ? c->smtpd_sender_login_maps : "",
 	    DICT_FLAG_FOLD_FIX);
 	ck_mynetworks_init();
 }
@@ -1333,6 +1344,98 @@ ck_rcpt_count(const struct smtpd_state *st)
 	return st->rcpts.n;
 }
 
+/*
+ * ck_login_owners - who owns sender according to smtpd_sender_login_maps
+ * (the canonical address with addr_find(3)'s keys: address, without
+ * extension, the local part for a local domain, "@domain")?  Returns
+ * 1 with the list in owners, 0 when the address has no owner, -1 when
+ * a lookup failed (the reply is set).
+ */
+static int
+ck_login_owners(struct ck_ctx *c, const char *sender, struct buf *owners)
+{
+	struct resolve_reply rr;
+	struct buf why = BUF_INIT;
+	const char *canon;
+	int r;
+
+	if (ck_login_maps == NULL || maps_empty(ck_login_maps))
+		return 0;
+	resolve_reply_init(&rr);
+	if (ck_resolve(c, sender, &rr) < 0) {
+		resolve_reply_free(&rr);
+		return -1;
+	}
+	canon = buf_str(&rr.recipient);
+	if (*canon == 0)
+		canon = sender;
+	r = addr_find(ck_login_maps, canon, (rr.flags & RESOLVE_CLASS_LOCAL) ?
+	    ADDR_FIND_LOCAL_USER : 0, owners, NULL, &why);
+	resolve_reply_free(&rr);
+	if (r == DICT_ERROR) {
+		log_warn("%s", buf_str(&why));
+		buf_free(&why);
+		ck_temp_failure(c, sender);
+		return -1;
+	}
+	buf_free(&why);
+	return r == DICT_FOUND;
+}
+
+/* ck_login_listed - is login among the owners (comma/space list)? */
+static int
+ck_login_listed(const char *owners, const char *login)
+{
+	size_t n = strlen(login);
+
+	while (*owners) {
+		size_t w;
+
+		owners += strspn(owners, SEPARATORS);
+		w = strcspn(owners, SEPARATORS);
+		if (w == n && strncasecmp(owners, login, n) == 0)
+			return 1;
+		owners += w;
+	}
+	return 0;
+}
+
+/*
+ * ck_login_mismatch - reject_*_sender_login_mismatch, as Postfix:
+ * "authenticated": a logged-in client must own the sender (with
+ * allow_unknown, a sender without owner passes); "unauthenticated": a
+ * client that is not logged in may not use a sender that has an owner.
+ */
+static int
+ck_login_mismatch(struct ck_ctx *c, int auth, int unauth, int allow_unknown)
+{
+	struct smtpd_state *st = c->st;
+	const char *sender = st->sender, *user = st->sasl_username;
+	struct buf owners = BUF_INIT;
+	int r, status = CK_DUNNO;
+
+	if (sender == NULL || *sender == 0)
+		return CK_DUNNO;
+	if (user != NULL && auth) {
+		if ((r = ck_login_owners(c, sender, &owners)) < 0)
+			status = CK_REJECT;
+		else if ((r == 1 && !ck_login_listed(buf_str(&owners), user)) ||
+		    (r == 0 && !allow_unknown))
+			status = ck_reject(c, CK_CLASS_SENDER, 553, "5.7.1",
+			    "<%s>: Sender address rejected: not owned by user "
+			    "%s", sender, user);
+	} else if (user == NULL && unauth) {
+		if ((r = ck_login_owners(c, sender, &owners)) < 0)
+			status = CK_REJECT;
+		else if (r == 1)
+			status = ck_reject(c, CK_CLASS_SENDER, 553, "5.7.1",
+			    "<%s>: Sender address rejected: not logged in",
+			    sender);
+	}
+	buf_free(&owners);
+	return status;
+}
+
 /* ck_one - evaluate one restriction */
 static int
 ck_one(struct ck_ctx *c, const struct ck_item *it, const char *name,
@@ -1369,6 +1472,24 @@ ck_one(struct ck_ctx *c, const struct ck_item *it, const char *name,
 		return r ? CK_OK : CK_DUNNO;
 	case OP_NEVER:
 		return CK_DUNNO;
+	case OP_SASL_AUTH:
+		/* As in Postfix, an ANONYMOUS login is no authentication. */
+		return st->sasl_username && st->sasl_method &&
+		    strcasecmp(st->sasl_method, "ANONYMOUS") != 0 ? CK_OK :
+		    CK_DUNNO;
+	case OP_LOGIN_MISMATCH:
+		return ck_login_mismatch(c, 1, 1, 0);
+	case OP_AUTH_LOGIN_MISMATCH:
+		return ck_login_mismatch(c, 1, 0, 0);
+	case OP_KNOWN_LOGIN_MISMATCH:
+		return ck_login_mismatch(c, 1, 1, 1);
+	case OP_UNAUTH_LOGIN_MISMATCH:
+		return ck_login_mismatch(c, 0, 1, 0);
+	case OP_CHECK_SASL:
+		if (st->sasl_username == NULL || *st->sasl_username == 0)
+			return CK_DUNNO;
+		return ck_access_mail(c, it->maps, it->arg, st->sasl_username,
+		    st->sasl_username, CK_CLASS_SASL);
 	case OP_REJECT_UNAUTH_DEST:
 	case OP_DEFER_UNAUTH_DEST:
 	case OP_PERMIT_AUTH_DEST:

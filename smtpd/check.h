@@ -30,6 +30,7 @@
 #define CK_CLASS_RCPT		"Recipient address"
 #define CK_CLASS_DATA		"Data command"
 #define CK_CLASS_EOD		"End-of-data"
+#define CK_CLASS_SASL		"SASL login name"
 
 #define CK_DEPTH_MAX	100	/* nested lists (classes, table results) */
 #define CK_REPLY_MAX	500	/* bound of reply text from tables/servers */

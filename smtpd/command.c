@@ -119,6 +119,7 @@ static int
 smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 {
 	struct buf r = BUF_INIT;
+	const char *mechs;
 
 	if (esmtp)
 		st->n_ehlo++;
@@ -140,6 +141,7 @@ smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 	st->esmtp = esmtp;
 	st->pipelining = esmtp;
 	st->protocol = esmtp ? "ESMTP" : "SMTP";
+	smtpd_sasl_protocol(st);
 	if (!esmtp) {
 		smtpd_reply(st, "250 %s", mail_cfg.myhostname);
 		return 0;
@@ -164,6 +166,11 @@ smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 	if (smtpd_cfg.smtputf8_enable)
 		KW("SMTPUTF8", "SMTPUTF8");
 	KW("CHUNKING", "CHUNKING");
+	if ((mechs = smtpd_sasl_ehlo_mechs(st)) != NULL) {
+		KW("AUTH", "AUTH %s", mechs);
+		if (smtpd_cfg.broken_sasl_auth_clients)
+			KW("AUTH", "AUTH=%s", mechs);
+	}
 #undef KW
 	smtpd_reply(st, "%s", r.p);
 	buf_free(&r);
@@ -273,8 +280,8 @@ smtpd_mail(struct smtpd_state *st, char *arg)
 	const char *p, *rest;
 	char *params, *tok;
 	long size = 0;
-	int eight_bit, utf8 = 0, ret = 0, r = 0;
-	char *envid = NULL;
+	int eight_bit, utf8 = 0, ret = 0, r = 0, auth_seen = 0;
+	char *envid = NULL, *auth = NULL;
 
 	st->n_mail++;
 	st->last_cmd = "MAIL";
@@ -332,7 +339,10 @@ smtpd_mail(struct smtpd_state *st, char *arg)
 			}
 			envid = xstrdup(val.p);
 		} else if (strncasecmp(tok, "AUTH=", 5) == 0) {
-			/* Without SMTP AUTH, AUTH= is ignored (RFC 4954). */
+			/* Recorded only for an authenticated client. */
+			if (smtpd_sasl_mail_opt(st, tok + 5, &auth_seen,
+			    &auth) < 0)
+				goto bad_param;
 		} else {
 			smtpd_reply(st, "555 5.5.4 Unsupported option: %s",
 			    tok);
@@ -362,6 +372,8 @@ smtpd_mail(struct smtpd_state *st, char *arg)
 	st->dsn_ret = ret;
 	st->dsn_envid = envid;
 	envid = NULL;
+	st->sasl_sender = auth;
+	auth = NULL;
 	st->ok_mail++;
 	smtpd_reply(st, "250 2.1.0 Ok");
 	goto out;
@@ -371,6 +383,7 @@ error:
 	r = smtpd_error(st);
 out:
 	free(envid);
+	free(auth);
 	buf_free(&addr);
 	buf_free(&why);
 	buf_free(&val);
@@ -537,7 +550,7 @@ struct smtpd_cmd {
 static const struct smtpd_cmd smtpd_cmds[] = {
 	{"HELO", 0}, {"EHLO", 0}, {"MAIL", 0}, {"RCPT", 0}, {"DATA", 0},
 	{"BDAT", 0}, {"RSET", 1}, {"NOOP", 1}, {"QUIT", 0}, {"VRFY", 1},
-	{"HELP", 1}, {NULL, 0},
+	{"HELP", 1}, {"AUTH", 0}, {NULL, 0},
 };
 
 /*
@@ -598,6 +611,8 @@ smtpd_command(struct smtpd_state *st, char *line)
 		return smtpd_bdat(st, arg);
 	if (strcmp(c->name, "VRFY") == 0)
 		return smtpd_vrfy(st, arg);
+	if (strcmp(c->name, "AUTH") == 0)
+		return smtpd_sasl_auth(st, arg);
 	if (strcmp(c->name, "RSET") == 0) {
 		st->n_rset++;
 		st->last_cmd = "RSET";
@@ -613,8 +628,8 @@ smtpd_command(struct smtpd_state *st, char *line)
 	}
 	if (strcmp(c->name, "HELP") == 0) {
 		st->last_cmd = "HELP";
-		smtpd_reply(st, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA "
-		    "BDAT RSET NOOP QUIT");
+		smtpd_reply(st, "214 2.0.0 Commands: EHLO HELO AUTH MAIL RCPT "
+		    "DATA BDAT RSET NOOP QUIT");
 		return 0;
 	}
 	/* QUIT */

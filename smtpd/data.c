@@ -163,6 +163,14 @@ smtpd_open_queue(struct smtpd_state *st)
 			argv_addf(&attrs, "dsn_ret=%d", st->dsn_ret);
 		if (st->smtputf8)
 			argv_add(&attrs, "smtputf8=1");
+		if (st->sasl_username) {
+			argv_addf(&attrs, "sasl_method=%s", st->sasl_method);
+			argv_addf(&attrs, "sasl_username=%s",
+			    st->sasl_username);
+			if (st->sasl_sender)
+				argv_addf(&attrs, "sasl_sender=%s",
+				    st->sasl_sender);
+		}
 		/* Access action FILTER: this message goes to that transport. */
 		if (st->chk.filter[0])
 			argv_addf(&attrs, "filter=%s", st->chk.filter);
@@ -183,7 +191,14 @@ smtpd_open_queue(struct smtpd_state *st)
 		}
 		strlcpy_trunc(st->queue_id, st->cleanup->queue_id,
 		    sizeof(st->queue_id));
-		log_info("%s: client=%s", st->queue_id, st->namaddr);
+		if (st->sasl_username)
+			log_info("%s: client=%s, sasl_method=%s, "
+			    "sasl_username=%s%s%s", st->queue_id, st->namaddr,
+			    st->sasl_method, st->sasl_username,
+			    st->sasl_sender ? ", sasl_sender=" : "",
+			    st->sasl_sender ? st->sasl_sender : "");
+		else
+			log_info("%s: client=%s", st->queue_id, st->namaddr);
 	} else {
 		struct timeval tv;
 
@@ -221,10 +236,12 @@ smtpd_open_queue(struct smtpd_state *st)
 	smtpd_rec(st, REC_MESG, "", 0);
 
 	/* Received: as Postfix writes it. */
-	buf_printf(&h, "Received: from %s (%s [%s])\n\tby %s (%s) with %s",
+	buf_printf(&h, "Received: from %s (%s [%s])",
 	    st->helo_name ? st->helo_name : "unknown", st->client_name,
-	    st->client_addr, mail_cfg.myhostname, mail_cfg.mail_name,
-	    st->protocol);
+	    st->client_addr);
+	smtpd_sasl_received(st, &h);
+	buf_printf(&h, "\n\tby %s (%s) with %s", mail_cfg.myhostname,
+	    mail_cfg.mail_name, st->protocol);
 	if (st->queue_id[0])
 		buf_printf(&h, " id %s", st->queue_id);
 	if (st->rcpts.n == 1)

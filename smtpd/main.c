@@ -2,7 +2,7 @@
  * NAME		smtpd - Postern SMTP server
  * DESCRIPTION	smtpd speaks SMTP (RFC 5321) with the extensions PIPELINING,
  *		SIZE, ENHANCEDSTATUSCODES, 8BITMIME, DSN, SMTPUTF8 and
- *		CHUNKING, applies the access restrictions of main.cf
+ *		CHUNKING (and AUTH, sasl.c), applies the access restrictions of main.cf
  *		(check.c) and hands each accepted message to cleanup.  One
  *		client per process; master reuses processes.  With -S (as
  *		run by "sendmail -bs") it serves one session on standard input
@@ -28,6 +28,8 @@ smtpd_pre_jail(void)
 {
 	(void)hosts_load("/etc/hosts");
 	smtpd_check_init();
+	/* Cyrus SASL reads its configuration and plugins before the jail. */
+	smtpd_sasl_init();
 }
 
 /* smtpd_serve - one client */

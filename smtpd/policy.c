@@ -311,9 +311,9 @@ ck_policy_encode(struct ck_ctx *c, const char *context, struct buf *out)
 	ck_attr(out, "client_name", st->client_name);
 	ck_attr(out, "reverse_client_name", st->reverse_name);
 	ck_attr(out, "instance", st->chk.instance);
-	ck_attr(out, "sasl_method", "");
-	ck_attr(out, "sasl_username", "");
-	ck_attr(out, "sasl_sender", "");
+	ck_attr(out, "sasl_method", st->sasl_method);
+	ck_attr(out, "sasl_username", st->sasl_username);
+	ck_attr(out, "sasl_sender", st->sasl_sender);
 	snprintf(num, sizeof(num), "%ld", strcmp(c->where,
 	    "END-OF-MESSAGE") == 0 ? st->msg_size : st->size_declared);
 	ck_attr(out, "size", num);

@@ -150,6 +150,8 @@ smtpd_reset(struct smtpd_state *st)
 	st->dsn_envid = NULL;
 	free(st->recipient);
 	st->recipient = NULL;
+	free(st->sasl_sender);
+	st->sasl_sender = NULL;
 	argv_truncate(&st->rcpts, 0);
 	argv_truncate(&st->rcpt_params, 0);
 	argv_truncate(&st->prepend, 0);
@@ -181,6 +183,7 @@ smtpd_counts(struct smtpd_state *st, struct buf *b)
 } while (0)
 	COUNT("helo", st->n_helo, st->n_helo);
 	COUNT("ehlo", st->n_ehlo, st->n_ehlo);
+	COUNT("auth", st->ok_auth, st->n_auth);
 	COUNT("mail", st->ok_mail, st->n_mail);
 	COUNT("rcpt", st->ok_rcpt, st->n_rcpt);
 	COUNT("data", st->ok_data, st->n_data);
@@ -230,18 +233,19 @@ smtpd_check_failed(struct smtpd_state *st)
 }
 
 /*
- * smtpd_read_line - one command line without CRLF.  Returns 0, or -1
- * at end of input / time-out / fatal error (already answered).
+ * smtpd_read_line - one command line (or AUTH response) of at most max
+ * bytes, without CRLF.  Returns 0; 1 when the line was too long (the
+ * rest was read and dropped); 2 for a refused bare LF; or -1 at end of
+ * input / time-out / fatal error (already answered).
  */
-static int
-smtpd_read_line(struct smtpd_state *st, struct buf *line)
+int
+smtpd_read_line(struct smtpd_state *st, struct buf *line, size_t max)
 {
 	int toolong, crlf;
 
 	if (stream_avail(st->s) == 0)
 		smtpd_flush(st);
-	if (stream_gets(st->s, line, (size_t)smtpd_cfg.line_length_limit,
-	    &toolong) < 0) {
+	if (stream_gets(st->s, line, max, &toolong) < 0) {
 		if (stream_error(st->s) & STREAM_TIMEOUT) {
 			log_info("timeout after %s from %s", st->last_cmd,
 			    st->namaddr);
@@ -259,8 +263,8 @@ smtpd_read_line(struct smtpd_state *st, struct buf *line)
 		struct buf rest = BUF_INIT;
 
 		/* Swallow the rest of the line, bounded per read. */
-		while (toolong && stream_gets(st->s, &rest,
-		    (size_t)smtpd_cfg.line_length_limit, &toolong) == 0)
+		while (toolong && stream_gets(st->s, &rest, max,
+		    &toolong) == 0)
 			;
 		buf_free(&rest);
 		buf_reset(line);
@@ -321,7 +325,8 @@ smtpd_session(struct stream *s, int standalone)
 			    mail_cfg.myhostname);
 			break;
 		}
-		if ((r = smtpd_read_line(&st, &line)) < 0)
+		if ((r = smtpd_read_line(&st, &line,
+		    (size_t)smtpd_cfg.line_length_limit)) < 0)
 			break;
 		st.n_commands++;
 		if (r == 1) {
@@ -354,6 +359,7 @@ smtpd_session(struct stream *s, int standalone)
 	smtpd_reset(&st);
 	smtpd_counts(&st, &counts);
 	log_info("disconnect from %s%s", st.namaddr, buf_str(&counts));
+	smtpd_sasl_reset(&st);
 	free(st.helo_name);
 	buf_free(&st.check_reply);
 	argv_clear(&st.rcpts);

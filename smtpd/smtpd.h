@@ -89,6 +89,21 @@ struct smtpd_cfg {
 	int	 smtpd_relay_before_recipient_restrictions;
 	long	 queue_minfree;
 	int	 soft_bounce;
+	/* SMTP AUTH (sasl.c). */
+	int	 smtpd_sasl_auth_enable;
+	char	*smtpd_sasl_type;
+	char	*smtpd_sasl_path;
+	char	*smtpd_sasl_security_options;
+	char	*smtpd_sasl_tls_security_options;
+	char	*smtpd_sasl_local_domain;
+	int	 smtpd_sasl_authenticated_header;
+	int	 broken_sasl_auth_clients;
+	char	*smtpd_sasl_exceptions_networks;
+	int	 smtpd_sasl_response_limit;
+	char	*smtpd_sasl_service;
+	char	*smtpd_sender_login_maps;
+	char	*cyrus_sasl_config_path;
+	int	 smtpd_tls_auth_only;		/* also added by the TLS branch */
 };
 
 extern struct smtpd_cfg smtpd_cfg;
@@ -159,6 +174,7 @@ struct smtpd_state {
 		 n_noop, n_vrfy, n_quit, n_unknown, n_commands;
 	int	 ok_mail, ok_rcpt, ok_data, ok_bdat, ok_vrfy;
 	int	 n_errors_total;
+	int	 n_auth, ok_auth;
 	const char *last_cmd;		/* for "lost connection after X" */
 	int	 connect_reject;	/* client refused at connect */
 
@@ -170,6 +186,19 @@ struct smtpd_state {
 	int	 ill_pipelining;	/* the engine saw illegal pipelining */
 	struct smtpd_check_state chk;
 
+	/* TLS (the TLS branch sets it; also added there). */
+	int	 tls_active;
+
+	/*
+	 * SMTP AUTH (sasl.c).  Session state: RSET and EHLO keep it;
+	 * smtpd_sasl_reset() forgets it (after STARTTLS, at the end).
+	 */
+	struct xsasl_server *sasl_server;	/* NULL until first needed */
+	char	*sasl_method;		/* NULL: not authenticated */
+	char	*sasl_username;
+	char	 sasl_protocol[16];	/* st->protocol plus "A" */
+	const char *sasl_protocol_base;	/* st->protocol without it */
+
 	/* Transaction. */
 	char	*sender;		/* NULL: no MAIL yet; "" is <> */
 	long	 size_declared;		/* SIZE=, 0 if none */
@@ -178,6 +207,7 @@ struct smtpd_state {
 	int	 dsn_ret;		/* RET=, DSN_RET_* or 0 */
 	char	*dsn_envid;		/* ENVID=, decoded, or NULL */
 	char	*recipient;		/* the one being checked (RCPT) */
+	char	*sasl_sender;		/* MAIL FROM AUTH=, when authenticated */
 	struct argv rcpts;		/* accepted recipients */
 	struct argv rcpt_params;	/* "notify\torcpt" per recipient */
 	int	 discard;		/* a check said DISCARD */
@@ -213,6 +243,18 @@ int	 smtpd_check_eod(struct smtpd_state *);
 int	 smtpd_check_size(struct smtpd_state *, long);
 int	 smtpd_is_mynetworks(struct smtpd_state *);
 void	 smtpd_check_reset(struct smtpd_state *);
+
+/* sasl.c: SMTP AUTH (RFC 4954). */
+struct xsasl_server;
+void	 smtpd_sasl_init(void);
+const char *smtpd_sasl_ehlo_mechs(struct smtpd_state *);
+int	 smtpd_sasl_auth(struct smtpd_state *, char *);
+int	 smtpd_sasl_mail_opt(struct smtpd_state *, const char *, int *,
+	    char **);
+void	 smtpd_sasl_protocol(struct smtpd_state *);
+void	 smtpd_sasl_reset(struct smtpd_state *);
+int	 smtpd_sasl_parse_auth(char *, char **, char **);
+void	 smtpd_sasl_received(struct smtpd_state *, struct buf *);
 
 /* mynetworks.c: the mynetworks default from mynetworks_style. */
 struct conf;

@@ -9,6 +9,7 @@
 /* session.c */
 int	 smtpd_error(struct smtpd_state *);
 int	 smtpd_check_failed(struct smtpd_state *);
+int	 smtpd_read_line(struct smtpd_state *, struct buf *, size_t);
 
 /* command.c */
 int	 smtpd_command(struct smtpd_state *, char *);
