@@ -28,6 +28,7 @@ smtpd_pre_jail(void)
 {
 	(void)hosts_load("/etc/hosts");
 	smtpd_check_init();
+	smtpd_anvil_init();
 }
 
 /* smtpd_serve - one client */

@@ -36,6 +36,13 @@ struct smtpd_cfg {
 	int	 strict_rfc821_envelopes;
 	char	*smtpd_discard_ehlo_keywords;
 	int	 smtpd_peername_lookup;
+	/* Per-client limits through anvil(8) (anvil.c). */
+	int	 smtpd_client_connection_count_limit;
+	int	 smtpd_client_connection_rate_limit;
+	int	 smtpd_client_message_rate_limit;
+	int	 smtpd_client_recipient_rate_limit;
+	int	 smtpd_client_auth_rate_limit;
+	char	*smtpd_client_event_limit_exceptions;
 	/* Restrictions (check.c). */
 	char	*smtpd_client_restrictions;
 	char	*smtpd_helo_restrictions;
@@ -213,6 +220,14 @@ int	 smtpd_check_eod(struct smtpd_state *);
 int	 smtpd_check_size(struct smtpd_state *, long);
 int	 smtpd_is_mynetworks(struct smtpd_state *);
 void	 smtpd_check_reset(struct smtpd_state *);
+
+/* anvil.c: per-client limits through anvil(8). */
+void	 smtpd_anvil_init(void);
+int	 smtpd_anvil_connect(struct smtpd_state *);
+void	 smtpd_anvil_disconnect(struct smtpd_state *);
+int	 smtpd_anvil_mail(struct smtpd_state *);
+int	 smtpd_anvil_rcpt(struct smtpd_state *);
+int	 smtpd_anvil_auth(struct smtpd_state *);
 
 /* mynetworks.c: the mynetworks default from mynetworks_style. */
 struct conf;
