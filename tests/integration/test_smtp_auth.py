@@ -137,8 +137,8 @@ def test_default_security_options_refuse_plaintext_mechanisms(instance,
             "127.0.0.1[127.0.0.1]: no mechanism available") in l
     assert not auth_commands(sink) and not sink.transactions
     assert any(c.line == "QUIT" for c in sink.commands)
-    r = instance.cmd("postqueue", "-p")
-    assert "no mechanism available" in r.stdout
+    wait_for(lambda: "no mechanism available" in instance.cmd(
+        "postqueue", "-p").stdout, 30, what="the reason in mailq")
 
 
 def test_default_security_options_use_cram_md5(instance, sinks):
@@ -219,8 +219,8 @@ def test_wrong_password_defers_with_server_reply(instance, sinks):
     assert "relay=127.0.0.1[127.0.0.1]:%d" % sink.port in l
     assert [e.ok for e in sink.auth_events] == [False]
     assert not sink.transactions
-    r = instance.cmd("postqueue", "-p")
-    assert "(%s)" % reason in r.stdout
+    wait_for(lambda: "(%s)" % reason in instance.cmd(
+        "postqueue", "-p").stdout, 30, what="the reason in mailq")
 
 
 def test_wrong_password_then_fallback_relay(instance, sinks):
