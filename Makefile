@@ -51,7 +51,7 @@ DAEMONS		:= $(sort $(patsubst %/,%,$(dir $(wildcard \
 		   trivial-rewrite/main.c qmgr/main.c local/main.c \
 		   bounce/main.c showq/main.c smtpd/main.c smtp/main.c \
 		   virtual/main.c proxymap/main.c error/main.c \
-		   discard/main.c))))
+		   discard/main.c anvil/main.c))))
 COMMANDS	:= $(sort $(notdir $(patsubst %/,%,$(dir \
 		   $(wildcard commands/*/main.c)))))
 # Parameter tables of every daemon, for postconf -d and the doc check.

@@ -291,9 +291,13 @@ smtp_use(struct smtp_ctx *ctx, struct smtp_sess *ss)
 		smtp_sess_quit(ss);
 }
 
-/* smtp_try_dest - deliver what is left through one destination */
+/*
+ * smtp_try_dest - deliver what is left through one destination (spec is
+ * the next hop as written: a SASL password table key)
+ */
 static void
-smtp_try_dest(struct smtp_ctx *ctx, const struct smtp_dest *d)
+smtp_try_dest(struct smtp_ctx *ctx, const struct smtp_dest *d,
+    const char *spec)
 {
 	struct smtp_msg *msg = ctx->msg;
 	struct smtp_addr *addrs;
@@ -313,6 +317,14 @@ smtp_try_dest(struct smtp_ctx *ctx, const struct smtp_dest *d)
 			break;
 		if (smtp_sess_open(&addrs[i], &ss, &e) < 0) {
 			smtp_msg_fail(msg, &e, NULL);
+			continue;
+		}
+		if (smtp_auth(ss, msg, spec, &addrs[i], &e) < 0) {
+			smtp_msg_fail(msg, &e, e.final ? ss : NULL);
+			if (stream_error(ss->s))
+				smtp_sess_free(ss);
+			else
+				smtp_sess_quit(ss);
 			continue;
 		}
 		ss->key = xstrdup(ctx->key);
@@ -442,7 +454,7 @@ smtp_fallback(struct smtp_ctx *ctx)
 			    "lmtp" : "smtp", buf_str(&why));
 			continue;
 		}
-		smtp_try_dest(ctx, &d);
+		smtp_try_dest(ctx, &d, relays->v[i]);
 	}
 	argv_free(relays);
 	buf_free(&why);
@@ -456,7 +468,7 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 	struct smtp_ctx ctx;
 	struct smtp_dest dest;
 	struct smtp_sess *ss;
-	struct buf why = BUF_INIT, path = BUF_INIT;
+	struct buf why = BUF_INIT, path = BUF_INIT, key = BUF_INIT;
 
 	memset(&msg, 0, sizeof(msg));
 	msg.req = req;
@@ -484,6 +496,18 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 	smtp_check_addrs(&msg);
 	if (msg.todo == 0 || smtp_map_addrs(&msg) < 0)
 		goto done;
+	/* A session logged in for one sender identity is for it alone. */
+	if (smtp_auth_sender(&msg, &key) < 0) {
+		smtp_fail_all(&msg, DEL_STAT_DEFER, "4.3.0", "SASL password "
+		    "table lookup failure");
+		goto done;
+	}
+	if (key.len) {
+		buf_reset(&why);
+		buf_printf(&why, "%s%s", req->nexthop, buf_str(&key));
+		buf_sets(&key, buf_str(&why));
+		ctx.key = buf_str(&key);
+	}
 	buf_reset(&why);
 	if (smtp_dest_parse(req->nexthop, smtp_cfg.lmtp, smtp_cfg.port, &dest,
 	    &why) < 0) {
@@ -506,7 +530,7 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 		}
 	}
 	if (msg.todo > 0)
-		smtp_try_dest(&ctx, &dest);
+		smtp_try_dest(&ctx, &dest, req->nexthop);
 	if (msg.todo > 0 && !msg.abandoned)
 		smtp_fallback(&ctx);
 
@@ -517,6 +541,10 @@ done:
 	free(msg.state);
 	free(msg.accepted);
 	free(msg.sender);
+	if (msg.sasl_cred) {
+		explicit_bzero(msg.sasl_cred, strlen(msg.sasl_cred));
+		free(msg.sasl_cred);
+	}
 	if (msg.rcpt) {
 		size_t i;
 
@@ -526,4 +554,5 @@ done:
 	}
 	buf_free(&why);
 	buf_free(&path);
+	buf_free(&key);
 }

@@ -73,6 +73,14 @@ smtp_post_jail(void)
 	buf_free(&why);
 }
 
+/* smtp_pre_jail - tables and the SASL library, still privileged */
+static void
+smtp_pre_jail(void)
+{
+	smtp_generic_init();
+	smtp_auth_init();
+}
+
 /* smtp_serve - one delivery request */
 static void
 smtp_serve(struct stream *s)
@@ -86,7 +94,7 @@ main(int argc, char **argv)
 {
 	static struct srv_hooks h = {
 		.cfg = &smtp_cfg,
-		.pre_jail = smtp_generic_init,
+		.pre_jail = smtp_pre_jail,
 		.post_jail = smtp_post_jail,
 		.serve = smtp_serve,
 		.idle_tick = smtp_cache_tick,
@@ -100,6 +108,7 @@ main(int argc, char **argv)
 	h.params = smtp_cfg.lmtp ? lmtp_params : smtp_params;
 	rc = srv_single_main(argc, argv, &h);
 	smtp_cache_flush();
+	smtp_auth_end();
 	dns_end();
 	return rc;
 }

@@ -46,6 +46,15 @@ const struct param smtp_params[] = {
 	S("smtp_address_preference", "any", address_preference),
 	P_STRN("smtp_tcp_port", "smtp", struct smtp_cfg, tcp_port, 1),
 	S("smtp_generic_maps", "", generic_maps),
+	B("smtp_sasl_auth_enable", "no", sasl_enable),
+	S("smtp_sasl_password_maps", "", sasl_passwd_maps),
+	S("smtp_sasl_security_options", "noplaintext, noanonymous",
+	    sasl_sec_opts),
+	S("smtp_sasl_tls_security_options", "$smtp_sasl_security_options",
+	    sasl_tls_sec_opts),
+	S("smtp_sasl_mechanism_filter", "", sasl_mech_filter),
+	B("smtp_sasl_auth_soft_bounce", "yes", sasl_soft_bounce),
+	B("smtp_sender_dependent_authentication", "no", sender_auth),
 	S("inet_protocols", "all", inet_protocols),
 	P_END
 };
@@ -79,6 +88,15 @@ const struct param lmtp_params[] = {
 	S("lmtp_address_preference", "any", address_preference),
 	P_STRN("lmtp_tcp_port", "24", struct smtp_cfg, tcp_port, 1),
 	S("lmtp_generic_maps", "", generic_maps),
+	B("lmtp_sasl_auth_enable", "no", sasl_enable),
+	S("lmtp_sasl_password_maps", "", sasl_passwd_maps),
+	S("lmtp_sasl_security_options", "noplaintext, noanonymous",
+	    sasl_sec_opts),
+	S("lmtp_sasl_tls_security_options", "$lmtp_sasl_security_options",
+	    sasl_tls_sec_opts),
+	S("lmtp_sasl_mechanism_filter", "", sasl_mech_filter),
+	B("lmtp_sasl_auth_soft_bounce", "yes", sasl_soft_bounce),
+	B("lmtp_sender_dependent_authentication", "no", sender_auth),
 	S("inet_protocols", "all", inet_protocols),
 	P_END
 };

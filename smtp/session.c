@@ -82,6 +82,8 @@ smtp_sess_free(struct smtp_sess *ss)
 		return;
 	stream_close(ss->s);
 	free(ss->key);
+	free(ss->sasl_mechs);
+	free(ss->sasl_user);
 	free(ss);
 }
 
@@ -254,9 +256,12 @@ smtp_handshake(struct smtp_sess *ss, struct smtp_err *e)
 			    "%s loops back to myself", ss->namaddr);
 		goto out;
 	}
-	if (strcmp(verb, "HELO") != 0)
+	if (strcmp(verb, "HELO") != 0) {
 		ss->features = smtp_ehlo_features(&r,
 		    smtp_cfg.discard_keywords, &ss->size_max);
+		/* SMTP AUTH mechanisms (auth.c). */
+		smtp_ehlo_auth(&r, smtp_cfg.discard_keywords, ss);
+	}
 	rc = 0;
 out:
 	smtp_reply_free(&r);

@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "dict/dict.h"
 #include "dns/dns.h"
 #include "mail/conf.h"
 #include "mail/deliver.h"
@@ -46,6 +47,13 @@ struct smtp_cfg {
 	char	*tcp_port;
 	char	*inet_protocols;
 	char	*generic_maps;
+	int	 sasl_enable;
+	char	*sasl_passwd_maps;
+	char	*sasl_sec_opts;
+	char	*sasl_tls_sec_opts;
+	char	*sasl_mech_filter;
+	int	 sasl_soft_bounce;
+	int	 sender_auth;
 
 	/* Derived, not parameters. */
 	int	 lmtp;			/* invoked as "lmtp" */
@@ -141,6 +149,9 @@ struct smtp_sess {
 	int	 rset;			/* reused: RSET leads the next group */
 	int64_t	 born_ms;
 	int64_t	 idle_ms;
+	int	 tls_active;		/* TLS is on (set by STARTTLS) */
+	char	*sasl_mechs;		/* AUTH mechanisms offered, or NULL */
+	char	*sasl_user;		/* logged in as, or NULL */
 };
 
 /* The outcome of a step that failed before or outside a transaction. */
@@ -186,6 +197,7 @@ struct smtp_msg {
 	int	 abandoned;		/* qmgr went away: try no more */
 	char	*sender;		/* after smtp_generic_maps, or NULL */
 	char	**rcpt;			/* after smtp_generic_maps, or NULL */
+	char	*sasl_cred;		/* sender's "user:password", or NULL */
 };
 
 /* The envelope addresses as they are sent. */
@@ -214,6 +226,24 @@ void	 smtp_hdr_free(struct smtp_hdr *);
 int	 smtp_hdr_line(struct smtp_hdr *, const char *, size_t, size_t,
 	    struct buf *, struct buf *);
 int	 smtp_hdr_end(struct smtp_hdr *, size_t, struct buf *, struct buf *);
+
+/* auth.c: SMTP AUTH (smtp_sasl_*). */
+#define SMTP_AUTH_STEPS_MAX	32	/* 334 challenges in one AUTH */
+#define SMTP_AUTH_LINE_MAX	12288	/* AUTH command and responses */
+
+void	 smtp_auth_init(void);
+void	 smtp_auth_end(void);
+int	 smtp_auth_on(void);
+void	 smtp_ehlo_auth(const struct smtp_reply *, const char *,
+	    struct smtp_sess *);
+int	 smtp_auth_mechs(const char *, size_t, struct buf *);
+int	 smtp_auth_lookup(struct maps *, int, const char *, const char *,
+	    const char *, struct buf *, struct buf *);
+int	 smtp_auth_sender(struct smtp_msg *, struct buf *);
+int	 smtp_auth(struct smtp_sess *, struct smtp_msg *, const char *,
+	    const struct smtp_addr *, struct smtp_err *);
+int	 smtp_auth_challenge(const struct smtp_reply *, const char **,
+	    size_t *);
 
 /* deliver.c: one delivery request. */
 void	 smtp_deliver(const struct deliver_req *, struct deliver_result *);

@@ -360,6 +360,9 @@ smtpd_mail(struct smtpd_state *st, char *arg)
 		smtpd_reply(st, "552 5.3.4 Message size exceeds fixed limit");
 		goto error;
 	}
+	/* Per-client message rate (anvil.c): 450. */
+	if (smtpd_anvil_mail(st))
+		goto error;
 	if (smtpd_check_size(st, size) != SMTPD_CHECK_OK ||
 	    (!smtpd_cfg.smtpd_delay_reject &&
 	    smtpd_check_mail(st, addr.p ? addr.p : "") != SMTPD_CHECK_OK)) {
@@ -485,6 +488,9 @@ smtpd_rcpt(struct smtpd_state *st, char *arg)
 		}
 	}
 	free(params);
+	/* Per-client recipient rate (anvil.c): 452. */
+	if (smtpd_anvil_rcpt(st))
+		goto error;
 	free(st->recipient);
 	st->recipient = xstrdup(addr.p);
 	check = smtpd_check_rcpt(st, addr.p);

@@ -30,6 +30,7 @@ smtpd_pre_jail(void)
 	smtpd_check_init();
 	/* Cyrus SASL reads its configuration and plugins before the jail. */
 	smtpd_sasl_init();
+	smtpd_anvil_init();
 }
 
 /* smtpd_serve - one client */

@@ -408,10 +408,11 @@ smtpd_sasl_auth(struct smtpd_state *st, char *arg)
 		smtpd_reply(st, "501 5.5.4 Syntax: AUTH mechanism");
 		return smtpd_error(st);
 	}
-	/*
-	 * XXX smtpd_client_auth_rate_limit belongs here: ask anvil(8)
-	 * about this client's AUTH rate before the backend is involved.
-	 */
+	/* smtpd_client_auth_rate_limit, before the backend is involved. */
+	if (smtpd_anvil_auth(st) != 0) {
+		buf_free(&why);
+		return smtpd_error(st);
+	}
 	if ((xs = smtpd_sasl_server(st, &why)) == NULL) {
 		r = smtpd_sasl_failed(st, mech, XSASL_TEMP, buf_str(&why));
 		buf_free(&why);

@@ -299,6 +299,9 @@ smtpd_session(struct stream *s, int standalone)
 	smtpd_peer(&st);
 	log_info("connect from %s", st.namaddr);
 
+	/* Per-client connection limits (anvil.c): 421 and the end. */
+	if (smtpd_anvil_connect(&st) < 0)
+		goto done;
 	if (!smtpd_cfg.smtpd_delay_reject &&
 	    smtpd_check_client(&st) != SMTPD_CHECK_OK) {
 		/*
@@ -355,7 +358,9 @@ smtpd_session(struct stream *s, int standalone)
 		if (smtpd_command(&st, line.p) < 0)
 			break;
 	}
+done:
 	smtpd_flush(&st);
+	smtpd_anvil_disconnect(&st);
 	smtpd_reset(&st);
 	smtpd_counts(&st, &counts);
 	log_info("disconnect from %s%s", st.namaddr, buf_str(&counts));

@@ -36,6 +36,13 @@ struct smtpd_cfg {
 	int	 strict_rfc821_envelopes;
 	char	*smtpd_discard_ehlo_keywords;
 	int	 smtpd_peername_lookup;
+	/* Per-client limits through anvil(8) (anvil.c). */
+	int	 smtpd_client_connection_count_limit;
+	int	 smtpd_client_connection_rate_limit;
+	int	 smtpd_client_message_rate_limit;
+	int	 smtpd_client_recipient_rate_limit;
+	int	 smtpd_client_auth_rate_limit;
+	char	*smtpd_client_event_limit_exceptions;
 	/* Restrictions (check.c). */
 	char	*smtpd_client_restrictions;
 	char	*smtpd_helo_restrictions;
@@ -255,6 +262,13 @@ void	 smtpd_sasl_protocol(struct smtpd_state *);
 void	 smtpd_sasl_reset(struct smtpd_state *);
 int	 smtpd_sasl_parse_auth(char *, char **, char **);
 void	 smtpd_sasl_received(struct smtpd_state *, struct buf *);
+/* anvil.c: per-client limits through anvil(8). */
+void	 smtpd_anvil_init(void);
+int	 smtpd_anvil_connect(struct smtpd_state *);
+void	 smtpd_anvil_disconnect(struct smtpd_state *);
+int	 smtpd_anvil_mail(struct smtpd_state *);
+int	 smtpd_anvil_rcpt(struct smtpd_state *);
+int	 smtpd_anvil_auth(struct smtpd_state *);
 
 /* mynetworks.c: the mynetworks default from mynetworks_style. */
 struct conf;

@@ -166,6 +166,7 @@ trace     unix  -       -       y       -       0       bounce
 showq     unix  n       -       y       -       -       showq
 local     unix  -       n       n       -       -       local
 proxymap  unix  -       -       n       -       -       proxymap
+anvil     unix  -       -       y       -       1       anvil
 """
 
 

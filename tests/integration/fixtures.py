@@ -580,6 +580,7 @@ DEFAULT_EXTENSIONS = ("PIPELINING", "SIZE 10240000", "ENHANCEDSTATUSCODES",
                       "8BITMIME", "DSN", "SMTPUTF8", "CHUNKING")
 
 Command = namedtuple("Command", "conn line pipelined")
+AuthEvent = namedtuple("AuthEvent", "conn mechanism user ok")
 
 
 class Transaction:
@@ -599,6 +600,7 @@ class Transaction:
                for SMTP every rcpt gets the one reply)
     accepted   recipients whose final reply was 2xx
     when       time.monotonic() when the data was complete
+    auth_user  the user the client logged in as (AUTH), or None
     """
 
     def __init__(self, conn, peer, helo, helo_verb):
@@ -618,6 +620,7 @@ class Transaction:
         self.replies = {}
         self.accepted = []
         self.when = None
+        self.auth_user = None
 
     @property
     def message(self):
@@ -683,11 +686,19 @@ def _make_protocol_class():
 
         def __init__(self, sink, loop):
             self.sink = sink
+            auth = {}
+            if sink.auth is not None:
+                auth = dict(auth_require_tls=False,
+                            authenticator=self._check_login)
             super().__init__(_NoHandler(), hostname=sink.hostname,
                              ident="ESMTP postern-test-sink",
                              enable_SMTPUTF8=True, decode_data=False,
                              data_size_limit=None, timeout=sink.timeout,
-                             loop=loop)
+                             loop=loop, **auth)
+            # Only the mechanisms the sink advertises are accepted.
+            self._auth_methods = {
+                k: v for k, v in self._auth_methods.items()
+                if sink.auth is not None and k in sink.auth_mechanisms}
             self.command_size_limits = collections.defaultdict(
                 lambda: 1 << 16)
             self.conn = 0
@@ -787,6 +798,57 @@ def _make_protocol_class():
             self.push = no_greeting
             await SMTP._handle_client(self)
 
+        # -- AUTH (only when the sink was given auth=) ---------------
+        def _check_login(self, server, session, envelope, mechanism, data):
+            from aiosmtpd.smtp import AuthResult
+            user = data.login.decode("utf-8", "replace")
+            pw = data.password.decode("utf-8", "replace")
+            ok = self.sink.auth.get(user) == pw
+            self.sink._auth_event(self.conn, mechanism, user, ok)
+            return AuthResult(success=ok, handled=False, auth_data=data)
+
+        async def auth_CRAM__MD5(self, _, args):
+            """CRAM-MD5 (RFC 2195): a challenge, "user hmac" back."""
+            import hmac
+            from aiosmtpd.smtp import AuthResult, MISSING
+            if len(args) != 1:
+                await self.push("501 5.5.4 No initial response allowed")
+                return AuthResult(success=False, handled=True)
+            chal = "<%d.%d@%s>" % (random.randint(1, 1 << 30),
+                                   int(time.time()), self.sink.hostname)
+            resp = await self.challenge_auth(chal)
+            if resp is MISSING:
+                return AuthResult(success=False, handled=True)
+            user, _, digest = resp.decode("utf-8", "replace").rpartition(" ")
+            pw = self.sink.auth.get(user)
+            ok = pw is not None and hmac.compare_digest(
+                digest, hmac.new(pw.encode(), chal.encode(),
+                                 "md5").hexdigest())
+            self.sink._auth_event(self.conn, "CRAM-MD5", user, ok)
+            return AuthResult(success=ok, handled=False)
+
+        async def smtp_AUTH(self, arg):
+            r = self.sink._choice("AUTH", Ctx(self.sink, self.conn, "AUTH",
+                                              arg=arg))
+            if r is None:
+                return await SMTP.smtp_AUTH(self, arg)
+            r = await self._act(r)
+            if r is None:
+                return
+            await self.push_reply(r)
+            # A scripted 334: record the client's answer, then end it.
+            while r.startswith("334"):
+                try:
+                    line = await self._reader.readline()
+                except (asyncio.IncompleteReadError, ConnectionError):
+                    return
+                answer = line.strip().decode("utf-8", "replace")
+                self.sink._auth_event(self.conn, "scripted", answer, False)
+                if answer == "*":
+                    return await self.push("501 5.7.0 Auth aborted")
+                r = "535 5.7.8 Authentication credentials invalid"
+                await self.push(r)
+
         # -- greeting commands --------------------------------------
         def _ehlo_lines(self):
             lines = ["250-" + self.sink.hostname]
@@ -854,6 +916,9 @@ def _make_protocol_class():
                 return await self.push("503 5.5.1 Error: send HELO/EHLO first")
             if self.tx is not None:
                 return await self.push("503 5.5.1 Error: nested MAIL command")
+            if self.sink.auth_required and not self.session.authenticated:
+                self.sink._log("conn %d: MAIL without AUTH" % self.conn)
+                return await self.push("530 5.7.0 Authentication required")
             if not arg or not arg[:5].upper() == "FROM:":
                 return await self.push("501 5.5.4 Syntax: MAIL FROM:<address>")
             p = _parse_path(arg[5:])
@@ -879,6 +944,9 @@ def _make_protocol_class():
                 tx = Transaction(self.conn, self.session.peer, self.helo,
                                  self.helo_verb)
                 tx.mail_from, tx.mail_args, tx.mail_params = addr, rest, params
+                if self.session.authenticated and self.session.login_data:
+                    tx.auth_user = self.session.login_data.decode(
+                        "utf-8", "replace")
                 self.tx = tx
             await self.push_reply(r)
 
@@ -1067,15 +1135,33 @@ class SmtpSink:
       sink.extensions = [...]; sink.hide("CHUNKING"); sink.advertise("X")
       sink.strict: reject MAIL/RCPT parameters of extensions not
           advertised (555), as a real server would (default True).
+
+    SMTP AUTH (RFC 4954), when started with auth={"user": "password"}:
+    "AUTH <auth_mechanisms>" is advertised (default PLAIN LOGIN; also
+    CRAM-MD5) without TLS, logins are checked against the dict and
+    recorded in sink.auth_events (AuthEvent(conn, mechanism, user, ok)),
+    tx.auth_user names the user of a transaction, and with
+    auth_required=True MAIL before AUTH gets "530 5.7.0 Authentication
+    required".  sink.replies["AUTH"] = reply (or callable) answers AUTH
+    with a scripted reply instead; after a scripted "334 ..." the
+    client's next line is recorded as AuthEvent(conn, "scripted", line,
+    False) and answered with 501 ("*") or 535.
     """
 
     def __init__(self, host="127.0.0.1", port=0, lmtp=False, unix=None,
                  hostname=None, extensions=DEFAULT_EXTENSIONS, strict=True,
-                 timeout=300):
+                 timeout=300, auth=None, auth_mechanisms=("PLAIN", "LOGIN"),
+                 auth_required=False):
         self.lmtp = lmtp
+        self.auth = dict(auth) if auth is not None else None
+        self.auth_mechanisms = [m.upper() for m in auth_mechanisms]
+        self.auth_required = auth_required
+        self.auth_events = []
         self.hostname = hostname or ("lmtp-sink.test.example" if lmtp
                                      else "sink.test.example")
         self.extensions = list(extensions)
+        if self.auth is not None:
+            self.extensions.append("AUTH " + " ".join(self.auth_mechanisms))
         self.strict = strict
         self.timeout = timeout
         self.replies = {}
@@ -1213,6 +1299,10 @@ class SmtpSink:
     def _log(self, what):
         with self._lock:
             self.events.append(what)
+
+    def _auth_event(self, conn, mechanism, user, ok):
+        with self._lock:
+            self.auth_events.append(AuthEvent(conn, mechanism, user, ok))
 
     def _next_id(self):
         with self._lock:

@@ -169,6 +169,30 @@ def test_cyrus_wrong_password_logs_like_postfix(cyrus):
                   r"auth=0/1")
 
 
+def test_auth_rate_limit(cyrus):
+    """smtpd_client_auth_rate_limit counts AUTH commands per client
+    across sessions and smtpd processes (through anvil); past the limit
+    AUTH gets 450 before the backend is asked, and a warning is logged."""
+    inst = cyrus
+    inst.params.update({"smtpd_client_auth_rate_limit": "2",
+                        "smtpd_client_event_limit_exceptions": ""})
+    inst.start()
+    replies = []
+    for _ in range(3):
+        c = Client(inst.smtp_port)
+        c.cmd("EHLO " + HELO)
+        replies.append(c.cmd("AUTH PLAIN " + plain("alice", "nope")))
+        c.close()
+    assert [r[0] for r in replies] == [535, 535, 450], replies
+    assert replies[2][1] == ("4.7.1 Error: too many AUTH commands from "
+                             "127.0.0.1")
+    inst.wait_log(r"warning: AUTH command rate limit exceeded: 3 from "
+                  r"unknown\[127\.0\.0\.1\] for service")
+    # The refused attempt never reached the backend: two failures only.
+    assert len(re.findall(FAIL_LINE % ("PLAIN", "authentication failure"),
+                          inst.log())) == 2
+
+
 def test_cyrus_not_chrooted(instance):
     """A non-chrooted smtpd: sasldb_path is the absolute path."""
     setup_smtpd(instance, chroot=False)
