@@ -41,9 +41,9 @@ endif
 ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 		   -Ilib -I$(B)/include -MMD -MP
 ALL_LDFLAGS	:= $(LDFLAGS) $(SANFLAGS) -Wl,--as-needed
-EXTLIBS		:= -llmdb -lpcre2-8 -lldap -llber -lmariadb -lresolv
+EXTLIBS		:= -llmdb -lpcre2-8 -lldap -llber -lmariadb -lresolv -lssl -lcrypto
 
-LIBS		:= server dict dns mail util
+LIBS		:= server dict tls dns mail util
 LIBA		:= $(foreach l,$(LIBS),$(B)/lib/lib$(l).a)
 
 DAEMONS		:= $(sort $(patsubst %/,%,$(dir $(wildcard \
