@@ -139,7 +139,11 @@ smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 	st->helo_name = xstrdup(arg);
 	st->esmtp = esmtp;
 	st->pipelining = esmtp;
-	st->protocol = esmtp ? "ESMTP" : "SMTP";
+	/* RFC 3848: "S" for a TLS session. */
+	if (st->tls_active)
+		st->protocol = esmtp ? "ESMTPS" : "SMTPS";
+	else
+		st->protocol = esmtp ? "ESMTP" : "SMTP";
 	if (!esmtp) {
 		smtpd_reply(st, "250 %s", mail_cfg.myhostname);
 		return 0;
@@ -164,6 +168,8 @@ smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 	if (smtpd_cfg.smtputf8_enable)
 		KW("SMTPUTF8", "SMTPUTF8");
 	KW("CHUNKING", "CHUNKING");
+	if (smtpd_tls_offer(st))
+		KW("STARTTLS", "STARTTLS");
 #undef KW
 	smtpd_reply(st, "%s", r.p);
 	buf_free(&r);
@@ -282,6 +288,8 @@ smtpd_mail(struct smtpd_state *st, char *arg)
 		smtpd_reply(st, "503 5.5.1 Error: send HELO/EHLO first");
 		goto error;
 	}
+	if (smtpd_tls_required(st))
+		goto error;
 	if (st->sender != NULL) {
 		smtpd_reply(st, "503 5.5.1 Error: nested MAIL command");
 		goto error;
@@ -511,6 +519,10 @@ smtpd_vrfy(struct smtpd_state *st, char *arg)
 		r = smtpd_error(st);
 		goto out;
 	}
+	if (smtpd_tls_required(st)) {
+		r = smtpd_error(st);
+		goto out;
+	}
 	if (smtpd_path(st, str_trim(arg), &addr, &rest, &eight_bit,
 	    &why) < 0 || addr.len == 0) {
 		smtpd_reply(st, "501 5.5.4 Syntax: VRFY address");
@@ -537,7 +549,7 @@ struct smtpd_cmd {
 static const struct smtpd_cmd smtpd_cmds[] = {
 	{"HELO", 0}, {"EHLO", 0}, {"MAIL", 0}, {"RCPT", 0}, {"DATA", 0},
 	{"BDAT", 0}, {"RSET", 1}, {"NOOP", 1}, {"QUIT", 0}, {"VRFY", 1},
-	{"HELP", 1}, {NULL, 0},
+	{"HELP", 1}, {"STARTTLS", 0}, {NULL, 0},
 };
 
 /*
@@ -554,7 +566,7 @@ smtpd_command(struct smtpd_state *st, char *line)
 	if (*arg)
 		*arg++ = 0;
 	for (c = smtpd_cmds; c->name; c++)
-		if (vlen == 4 && strcasecmp(line, c->name) == 0)
+		if (vlen == strlen(c->name) && strcasecmp(line, c->name) == 0)
 			break;
 	if (c->name == NULL) {
 		st->n_unknown++;
@@ -598,6 +610,8 @@ smtpd_command(struct smtpd_state *st, char *line)
 		return smtpd_bdat(st, arg);
 	if (strcmp(c->name, "VRFY") == 0)
 		return smtpd_vrfy(st, arg);
+	if (strcmp(c->name, "STARTTLS") == 0)
+		return smtpd_tls_starttls(st, arg);
 	if (strcmp(c->name, "RSET") == 0) {
 		st->n_rset++;
 		st->last_cmd = "RSET";
@@ -614,7 +628,8 @@ smtpd_command(struct smtpd_state *st, char *line)
 	if (strcmp(c->name, "HELP") == 0) {
 		st->last_cmd = "HELP";
 		smtpd_reply(st, "214 2.0.0 Commands: EHLO HELO MAIL RCPT DATA "
-		    "BDAT RSET NOOP QUIT");
+		    "BDAT RSET NOOP QUIT%s", smtpd_tls_offer(st) ?
+		    " STARTTLS" : "");
 		return 0;
 	}
 	/* QUIT */

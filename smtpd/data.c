@@ -221,10 +221,12 @@ smtpd_open_queue(struct smtpd_state *st)
 	smtpd_rec(st, REC_MESG, "", 0);
 
 	/* Received: as Postfix writes it. */
-	buf_printf(&h, "Received: from %s (%s [%s])\n\tby %s (%s) with %s",
+	buf_printf(&h, "Received: from %s (%s [%s])",
 	    st->helo_name ? st->helo_name : "unknown", st->client_name,
-	    st->client_addr, mail_cfg.myhostname, mail_cfg.mail_name,
-	    st->protocol);
+	    st->client_addr);
+	smtpd_tls_received(st, &h);
+	buf_printf(&h, "\n\tby %s (%s) with %s", mail_cfg.myhostname,
+	    mail_cfg.mail_name, st->protocol);
 	if (st->queue_id[0])
 		buf_printf(&h, " id %s", st->queue_id);
 	if (st->rcpts.n == 1)

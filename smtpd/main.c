@@ -28,6 +28,7 @@ smtpd_pre_jail(void)
 {
 	(void)hosts_load("/etc/hosts");
 	smtpd_check_init();
+	smtpd_tls_init();
 }
 
 /* smtpd_serve - one client */
@@ -48,5 +49,9 @@ main(int argc, char **argv)
 		.serve = smtpd_serve,
 	};
 
-	return srv_single_main(argc, argv, &hooks);
+	int rc;
+
+	rc = srv_single_main(argc, argv, &hooks);
+	smtpd_tls_free();
+	return rc;
 }

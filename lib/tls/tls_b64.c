@@ -118,9 +118,15 @@ int
 tls_sni_value(const char *in, size_t len, struct buf *pem, struct buf *why)
 {
 	static const char begin[] = "-----BEGIN ";
+	struct buf err = BUF_INIT;
 
-	if (tls_b64_decode(in, len, pem, why) < 0)
+	if (tls_b64_decode(in, len, pem, &err) < 0) {
+		buf_printf(why, "value is not base64 (was the table built "
+		    "with \"postmap -F\"?): %s", buf_str(&err));
+		buf_free(&err);
 		return -1;
+	}
+	buf_free(&err);
 	if (memchr(pem->p, 0, pem->len) != NULL ||
 	    pem->len < sizeof(begin) - 1 || memmem(pem->p, pem->len, begin,
 	    sizeof(begin) - 1) == NULL) {
