@@ -86,7 +86,7 @@ main(int argc, char **argv)
 {
 	static struct srv_hooks h = {
 		.cfg = &smtp_cfg,
-		.pre_jail = smtp_generic_init,
+		.pre_jail = smtp_tls_init,
 		.post_jail = smtp_post_jail,
 		.serve = smtp_serve,
 		.idle_tick = smtp_cache_tick,
@@ -100,6 +100,7 @@ main(int argc, char **argv)
 	h.params = smtp_cfg.lmtp ? lmtp_params : smtp_params;
 	rc = srv_single_main(argc, argv, &h);
 	smtp_cache_flush();
+	smtp_tls_free();
 	dns_end();
 	return rc;
 }

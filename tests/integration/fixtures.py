@@ -687,7 +687,9 @@ def _make_protocol_class():
                              ident="ESMTP postern-test-sink",
                              enable_SMTPUTF8=True, decode_data=False,
                              data_size_limit=None, timeout=sink.timeout,
-                             loop=loop)
+                             loop=loop,
+                             tls_context=(None if sink.implicit_tls
+                                          else sink.tls_context))
             self.command_size_limits = collections.defaultdict(
                 lambda: 1 << 16)
             self.conn = 0
@@ -1067,15 +1069,23 @@ class SmtpSink:
       sink.extensions = [...]; sink.hide("CHUNKING"); sink.advertise("X")
       sink.strict: reject MAIL/RCPT parameters of extensions not
           advertised (555), as a real server would (default True).
+
+    TLS: tls_context=ssl.SSLContext offers STARTTLS (aiosmtpd's); with
+    implicit_tls=True the context wraps every connection from the first
+    byte instead (port 465 style).  sink.tls_commands counts STARTTLS.
     """
 
     def __init__(self, host="127.0.0.1", port=0, lmtp=False, unix=None,
                  hostname=None, extensions=DEFAULT_EXTENSIONS, strict=True,
-                 timeout=300):
+                 timeout=300, tls_context=None, implicit_tls=False):
         self.lmtp = lmtp
         self.hostname = hostname or ("lmtp-sink.test.example" if lmtp
                                      else "sink.test.example")
         self.extensions = list(extensions)
+        self.tls_context = tls_context
+        self.implicit_tls = implicit_tls
+        if tls_context is not None and not implicit_tls:
+            self.extensions.append("STARTTLS")
         self.strict = strict
         self.timeout = timeout
         self.replies = {}
@@ -1121,7 +1131,9 @@ class SmtpSink:
                 else:
                     coro = self.loop.create_server(
                         factory, self.host, self.port,
-                        family=socket.AF_INET, reuse_address=True)
+                        family=socket.AF_INET, reuse_address=True,
+                        ssl=(self.tls_context if self.implicit_tls
+                             else None))
                 self.server = self.loop.run_until_complete(coro)
             except Exception as e:      # noqa: BLE001
                 failure.append(e)

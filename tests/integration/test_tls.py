@@ -453,3 +453,266 @@ def test_client_certificate_logged_and_in_header(tls_server, tls_ca):
             'CA" (verified OK))') in m, m
     tls_server.wait_log(r"Trusted TLS connection established from "
                         r"localhost\[127\.0\.0\.1\]")
+
+
+# -- client side -------------------------------------------------------------
+SENDER = "sender@test.example"
+
+
+def sink_ctx(tls_ca, name, **kw):
+    """A server-side context with certificate name (tls_fixture.py)."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    cert, key = tls_ca.pair(name)
+    ctx.load_cert_chain(cert, key)
+    for k, v in kw.items():
+        setattr(ctx, k, v)
+    return ctx
+
+
+def client(instance, tls_ca, sink, **params):
+    """smtp(8) relays to sink; TLS settings from params."""
+    instance.master_cf += ("smtp      unix  -       -       %s       -       "
+                           "-       smtp\n" % CHROOT)
+    instance.params.update({
+        "relayhost": sink.relayhost,
+        "smtp_tls_CAfile": tls_ca.cafile,
+        "smtp_tls_loglevel": "1",
+        "smtp_connect_timeout": "5s",
+        "smtp_helo_timeout": "5s",
+        "smtp_starttls_timeout": "5s",
+        "smtp_mail_timeout": "5s",
+        "smtp_rcpt_timeout": "5s",
+        "smtp_data_done_timeout": "5s",
+        "smtp_quit_timeout": "5s",
+    })
+    instance.params.update(params)
+    instance.start()
+
+
+def relay_send(instance, rcpt="someone@remote.example"):
+    instance.sendmail(["-f", SENDER, rcpt],
+                      "From: %s\nTo: %s\nSubject: tls\n\nhello\n"
+                      % (SENDER, rcpt))
+
+
+def status(instance, rcpt, st, timeout=30):
+    def find():
+        for l in instance.log().splitlines():
+            if "to=<%s>" % rcpt in l and " status=%s " % st in l:
+                return l
+        return None
+    return wait_for(find, timeout, what="status=%s for %s; log:\n%s" % (
+        st, rcpt, instance.log()[-3000:]))
+
+
+def summary(instance, trust, sink):
+    """The client's TLS log line: 'QID: Trust TLS connection ...'."""
+    return instance.wait_log(
+        r"postfix/smtp\[\d+\]: \w+: %s TLS connection established to "
+        r"127\.0\.0\.1\[127\.0\.0\.1\]:%d: TLSv1\.[23] with cipher \S+ "
+        r"\(\d+/\d+ bits\)" % (trust, sink.port))
+
+
+@pytest.mark.parametrize("level,cert,result,trust", [
+    ("may", "rsa", "sent", "Trusted"),
+    ("may", "expired", "sent", "Untrusted"),
+    ("may", "selfsigned", "sent", "Untrusted"),
+    ("encrypt", "rsa", "sent", "Trusted"),
+    ("encrypt", "expired", "sent", "Untrusted"),
+    ("encrypt", "wrongname", "sent", "Trusted"),
+    ("verify", "rsa", "sent", "Verified"),
+    ("verify", "expired", "deferred", "Untrusted"),
+    ("verify", "wrongname", "deferred", "Trusted"),
+    ("secure", "rsa", "sent", "Verified"),
+    ("secure", "expired", "deferred", "Untrusted"),
+    ("secure", "wrongname", "deferred", "Trusted"),
+])
+def test_client_levels(instance, tls_ca, sinks, level, cert, result, trust):
+    sink = sinks.start(tls_context=sink_ctx(tls_ca, cert))
+    client(instance, tls_ca, sink, smtp_tls_security_level=level)
+    relay_send(instance)
+    l = status(instance, "someone@remote.example", result)
+    summary(instance, trust, sink)
+    assert any(c.line == "STARTTLS" for c in sink.commands)
+    if result == "sent":
+        tx = sink.wait(1)[0]
+        assert tx.rcpts == ["someone@remote.example"]
+        # EHLO again inside TLS.
+        assert [c.line.split()[0] for c in sink.commands][:3] == [
+            "EHLO", "STARTTLS", "EHLO"]
+    else:
+        assert sink.messages == []
+        why = "not trusted" if trust == "Untrusted" else "not verified"
+        assert "dsn=4.7.5" in l and "Server certificate %s" % why in l, l
+        instance.wait_log(r"server certificate verification failed for "
+                          r"127\.0\.0\.1\[127\.0\.0\.1\]:%d" % sink.port)
+
+
+def test_client_encrypt_without_starttls_defers(instance, tls_ca, sinks):
+    sink = sinks.start()
+    client(instance, tls_ca, sink, smtp_tls_security_level="encrypt")
+    relay_send(instance)
+    l = status(instance, "someone@remote.example", "deferred")
+    assert ("dsn=4.7.4" in l and "TLS is required, but was not offered by "
+            "host 127.0.0.1[127.0.0.1]" in l), l
+    assert sink.messages == []
+
+
+def test_client_may_without_starttls_plaintext(instance, tls_ca, sinks):
+    sink = sinks.start()
+    client(instance, tls_ca, sink, smtp_tls_security_level="may",
+           smtp_tls_note_starttls_offer="yes")
+    relay_send(instance)
+    status(instance, "someone@remote.example", "sent")
+    assert "TLS connection established" not in instance.log()
+
+
+def test_client_note_starttls_offer(instance, tls_ca, sinks):
+    sink = sinks.start(tls_context=sink_ctx(tls_ca, "rsa"))
+    client(instance, tls_ca, sink, smtp_tls_note_starttls_offer="yes")
+    relay_send(instance)
+    status(instance, "someone@remote.example", "sent")
+    instance.wait_log(r"\w+: Host offered STARTTLS: \[127\.0\.0\.1\]")
+    assert not any(c.line == "STARTTLS" for c in sink.commands)
+
+
+def test_client_may_handshake_failure_retries_plaintext(instance, tls_ca,
+                                                        sinks):
+    ctx = sink_ctx(tls_ca, "rsa", maximum_version=ssl.TLSVersion.TLSv1_2)
+    sink = sinks.start(tls_context=ctx)
+    client(instance, tls_ca, sink, smtp_tls_security_level="may",
+           smtp_tls_protocols=">=TLSv1.3")
+    relay_send(instance)
+    status(instance, "someone@remote.example", "sent")
+    instance.wait_log(r"Cannot start TLS: handshake failure .*; trying "
+                      r"127\.0\.0\.1 again without TLS")
+    assert sink.connections == 2
+    assert sink.messages[0].rcpts == ["someone@remote.example"]
+
+
+def test_client_policy_maps(instance, tls_ca, sinks):
+    good = sinks.start(tls_context=sink_ctx(tls_ca, "wrongname"))
+    policy = os.path.join(instance.etc, "tls_policy")
+    # The main.cf level says nothing; the table asks for "secure" with a
+    # name list that the wrong-name certificate satisfies.
+    with open(policy, "w") as f:
+        f.write("[127.0.0.1]:%d secure match=nexthop:wrong.test.example "
+                "protocols=>=TLSv1.2 ciphers=high\n" % good.port)
+    client(instance, tls_ca, good, smtp_tls_policy_maps="texthash:" +
+           policy)
+    relay_send(instance)
+    status(instance, "someone@remote.example", "sent")
+    summary(instance, "Verified", good)
+
+
+def test_client_policy_maps_verify_defers(instance, tls_ca, sinks):
+    bad = sinks.start(tls_context=sink_ctx(tls_ca, "wrongname"))
+    policy = os.path.join(instance.etc, "tls_policy")
+    with open(policy, "w") as f:
+        f.write("[127.0.0.1]:%d verify\n" % bad.port)
+    client(instance, tls_ca, bad, smtp_tls_security_level="may",
+           smtp_tls_policy_maps="texthash:" + policy)
+    relay_send(instance)
+    l = status(instance, "someone@remote.example", "deferred")
+    assert "Server certificate not verified" in l
+
+
+def test_client_policy_bad_entry_defers(instance, tls_ca, sinks):
+    sink = sinks.start(tls_context=sink_ctx(tls_ca, "rsa"))
+    policy = os.path.join(instance.etc, "tls_policy")
+    with open(policy, "w") as f:
+        f.write("[127.0.0.1]:%d verify bogus=1\n" % sink.port)
+    client(instance, tls_ca, sink, smtp_tls_policy_maps="texthash:" + policy)
+    relay_send(instance)
+    l = status(instance, "someone@remote.example", "deferred")
+    assert "invalid TLS policy for [127.0.0.1]:%d" % sink.port in l
+    instance.wait_log(r"warning: smtp_tls_policy_maps: invalid TLS policy")
+    assert sink.connections == 0
+
+
+def test_client_dane_unsupported_defers(instance, tls_ca, sinks):
+    sink = sinks.start(tls_context=sink_ctx(tls_ca, "rsa"))
+    client(instance, tls_ca, sink, smtp_tls_security_level="dane")
+    relay_send(instance)
+    l = status(instance, "someone@remote.example", "deferred")
+    assert "not supported" in l and "dsn=4.7.5" in l
+
+
+def test_client_wrappermode(instance, tls_ca, sinks):
+    sink = sinks.start(tls_context=sink_ctx(tls_ca, "rsa"),
+                       implicit_tls=True)
+    client(instance, tls_ca, sink, smtp_tls_wrappermode="yes",
+           smtp_tls_security_level="verify")
+    relay_send(instance)
+    status(instance, "someone@remote.example", "sent")
+    summary(instance, "Verified", sink)
+    assert not any(c.line == "STARTTLS" for c in sink.commands)
+
+
+def test_client_servername(instance, tls_ca, sinks):
+    seen = []
+    ctx = sink_ctx(tls_ca, "rsa")
+    ctx.sni_callback = lambda sock, name, c: seen.append(name)
+    sink = sinks.start(tls_context=ctx)
+    client(instance, tls_ca, sink, smtp_tls_security_level="encrypt",
+           smtp_tls_servername="sni.test.example")
+    relay_send(instance)
+    status(instance, "someone@remote.example", "sent")
+    assert seen == ["sni.test.example"]
+
+
+def test_client_reuse_needs_same_policy(instance, tls_ca, sinks):
+    """A cached TLS connection carries the next message for the same
+    next hop and policy."""
+    sink = sinks.start(tls_context=sink_ctx(tls_ca, "rsa"))
+    client(instance, tls_ca, sink, smtp_tls_security_level="verify",
+           smtp_connection_cache_time_limit="5s")
+    instance.master_cf = instance.master_cf.replace(
+        "-       smtp\n", "1       smtp\n")
+    instance.reload()
+    relay_send(instance, "a@remote.example")
+    status(instance, "a@remote.example", "sent")
+    relay_send(instance, "b@remote.example")
+    status(instance, "b@remote.example", "sent")
+    assert sink.connections == 1
+    assert len(sink.messages) == 2
+
+
+def test_postern_to_postern(instance, tls_ca, sinks, users, mail_accounts):
+    """Two Postern instances: the second is the TLS server."""
+    import tempfile
+    from conftest import Instance
+    import shutil
+    root = tempfile.mkdtemp(prefix="postern-test-")
+    os.chmod(root, 0o755)
+    srv = Instance(root)
+    try:
+        users.add("alice")
+        cert, key = tls_ca.pair("rsa")
+        srv.params.update({
+            "mynetworks": "127.0.0.1/32",
+            "mail_spool_directory": srv.spool + "/",
+            "smtpd_tls_security_level": "encrypt",
+            "smtpd_tls_cert_file": cert,
+            "smtpd_tls_key_file": key,
+            "smtpd_tls_received_header": "yes",
+            "myhostname": "other.test.example",
+        })
+        port = smtpd_service(srv)
+        srv.start()
+
+        class Dest:
+            relayhost = "[127.0.0.1]:%d" % port
+            pass
+        Dest.port = port
+        client(instance, tls_ca, Dest, smtp_tls_security_level="secure")
+        relay_send(instance, "alice@other.test.example")
+        status(instance, "alice@other.test.example", "sent")
+        summary(instance, "Verified", Dest)
+        m = wait_for(lambda: maildir_messages(srv, "alice"), 30,
+                     what="delivery")[0]
+        assert "with ESMTPS" in m and "(using TLSv1.3" in m, m
+    finally:
+        srv.stop()
+        srv.kill_all()
+        shutil.rmtree(root, ignore_errors=True)
