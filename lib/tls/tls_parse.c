@@ -277,9 +277,9 @@ tls_cipherlist(const struct tls_grades *g, const char *grade,
 void
 tls_policy_init(struct tls_policy *tp)
 {
+	/* A zeroed argv is empty and allocates on first use. */
 	memset(tp, 0, sizeof(*tp));
 	tp->level = TLS_LEV_NONE;
-	argv_init(&tp->match);
 }
 
 /* tls_policy_free - release what tls_policy_parse() allocated */
