@@ -38,7 +38,8 @@
  *		(any), smtp_tcp_port (smtp), inet_protocols (all); as lmtp
  *		the lmtp_* names (lmtp_lhlo_name, lmtp_lhlo_timeout,
  *		lmtp_connect_timeout 0s, lmtp_tcp_port 24, ...).  Also
- *		myhostname.
+ *		myhostname.  TLS: smtp_tls_* and smtp_starttls_timeout
+ *		(lmtp_tls_*), see smtp/tls.c and doc/tls.md.
  * DIAGNOSTICS	Delivery log lines; warnings for bad requests, unreadable
  *		queue files, bad next hops and servers that greet with our
  *		own name.  A bad inet_protocols, address preference or TCP

@@ -156,7 +156,7 @@ smtp_tls_match_join(const char *list)
 		buf_puts(&b, v->v[i]);
 	}
 	argv_free(v);
-	return xstrdup(buf_str(&b));
+	return buf_steal(&b);
 }
 
 /*
