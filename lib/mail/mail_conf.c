@@ -100,7 +100,8 @@ const struct param mail_params[] = {
 	G("tls_export_cipherlist", "aNULL:-aNULL:HIGH:MEDIUM:LOW:EXPORT:+RC4:"
 	    "@STRENGTH", tls_export_cipherlist),
 	G("tls_null_cipherlist", "eNULL:!aNULL", tls_null_cipherlist),
-	P_BOOL("tls_preempt_cipherlist", "no", struct mail_cfg,
+	/* Deviation: Postfix's default is "no" (doc/tls.md). */
+	P_BOOL("tls_preempt_cipherlist", "yes", struct mail_cfg,
 	    tls_preempt_cipherlist),
 	G("tls_eecdh_auto_curves", "X25519 X448 prime256v1 secp521r1 "
 	    "secp384r1", tls_eecdh_auto_curves),

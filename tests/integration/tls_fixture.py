@@ -46,6 +46,7 @@ basicConstraints = CA:FALSE
 keyUsage = digitalSignature, keyEncipherment
 extendedKeyUsage = serverAuth, clientAuth
 subjectAltName = $ENV::SAN
+crlDistributionPoints = URI:http://127.0.0.1:9/test-ca.crl
 [req]
 distinguished_name = dn
 [dn]
@@ -75,7 +76,7 @@ class TestCA:
         self.cafile = self.p("ca.crt")
         self.cakey = self.p("ca.key")
         _run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-              "-keyout", self.cakey, "-out", self.cafile, "-days", "30",
+              "-keyout", self.cakey, "-out", self.cafile, "-days", "400",
               "-subj", "/CN=Postern Test Root CA"])
         self.make("rsa", "mx.test.example", NAMES)
         self.make("ecdsa", "mx.test.example", NAMES, ec=True)
@@ -117,7 +118,7 @@ class TestCA:
         if start:
             args += ["-startdate", start, "-enddate", end]
         else:
-            args += ["-days", "30"]
+            args += ["-days", "200"]
         _run(args, env=dict(os.environ, SAN=san))
         self._chain(name)
 
