@@ -41,9 +41,10 @@ endif
 ALL_CFLAGS	:= -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) \
 		   -Ilib -I$(B)/include -MMD -MP
 ALL_LDFLAGS	:= $(LDFLAGS) $(SANFLAGS) -Wl,--as-needed
-EXTLIBS		:= -llmdb -lpcre2-8 -lldap -llber -lmariadb -lresolv -lsasl2
+EXTLIBS		:= -llmdb -lpcre2-8 -lldap -llber -lmariadb -lresolv -lsasl2 \
+		   -lssl -lcrypto
 
-LIBS		:= server dict dns sasl mail util
+LIBS		:= server dict tls dns sasl mail util
 LIBA		:= $(foreach l,$(LIBS),$(B)/lib/lib$(l).a)
 
 DAEMONS		:= $(sort $(patsubst %/,%,$(dir $(wildcard \

@@ -12,7 +12,7 @@ PKGS="build-essential pkg-config make gcc
 	libpcre2-dev libmariadb-dev liblmdb-dev lmdb-utils
 	libcmocka-dev python3 python3-pytest python3-aiosmtpd swaks openssl
 	slapd ldap-utils mariadb-server dnsmasq postfix postfix-lmdb
-	dovecot-core testssl.sh fail2ban
+	dovecot-core testssl.sh fail2ban libnet-ssleay-perl libio-socket-ssl-perl
 	procps psmisc iproute2 valgrind"
 
 SUDO=

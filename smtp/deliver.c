@@ -292,34 +292,58 @@ smtp_use(struct smtp_ctx *ctx, struct smtp_sess *ss)
 }
 
 /*
- * smtp_try_dest - deliver what is left through one destination (spec is
- * the next hop as written: a SASL password table key)
+ * smtp_try_dest - deliver what is left through one destination; name
+ * is the next hop as written (the key of the TLS policy and of the SASL
+ * password table)
  */
 static void
-smtp_try_dest(struct smtp_ctx *ctx, const struct smtp_dest *d,
-    const char *spec)
+smtp_try_dest(struct smtp_ctx *ctx, const char *name,
+    const struct smtp_dest *d)
 {
 	struct smtp_msg *msg = ctx->msg;
 	struct smtp_addr *addrs;
 	struct smtp_sess *ss;
+	struct smtp_tls_pol pol;
+	struct smtp_conn ci;
 	struct smtp_err e;
 	size_t n, i;
 
 	smtp_err_init(&e);
+	if (smtp_tls_policy(name, d->host, &pol, &e) < 0) {
+		smtp_msg_fail(msg, &e, NULL);
+		buf_free(&e.why);
+		return;
+	}
+	memset(&ci, 0, sizeof(ci));
+	ci.pol = &pol;
+	ci.queue_id = msg->req->queue_id;
 	if (smtp_addr_list(d, &addrs, &n, &e) < 0) {
 		smtp_msg_fail(msg, &e, NULL);
 		buf_free(&e.why);
+		smtp_tls_policy_free(&pol);
 		return;
 	}
 	for (i = 0; i < n && msg->todo > 0 && !msg->abandoned; i++) {
 		if (!ctx->fallback && smtp_cfg.mx_session_limit > 0 &&
 		    ctx->sessions >= smtp_cfg.mx_session_limit)
 			break;
-		if (smtp_sess_open(&addrs[i], &ss, &e) < 0) {
-			smtp_msg_fail(msg, &e, NULL);
-			continue;
+		ci.no_tls = 0;
+		if (smtp_sess_open(&addrs[i], &ci, &ss, &e) < 0) {
+			if (!e.tls_retry_plain) {
+				smtp_msg_fail(msg, &e, NULL);
+				continue;
+			}
+			/* "may": the handshake failed; again, in plaintext. */
+			log_info("%s: %s; trying %s again without TLS",
+			    msg->req->queue_id, buf_str(&e.why),
+			    addrs[i].addr);
+			ci.no_tls = 1;
+			if (smtp_sess_open(&addrs[i], &ci, &ss, &e) < 0) {
+				smtp_msg_fail(msg, &e, NULL);
+				continue;
+			}
 		}
-		if (smtp_auth(ss, msg, spec, &addrs[i], &e) < 0) {
+		if (smtp_auth(ss, msg, name, &addrs[i], &e) < 0) {
 			smtp_msg_fail(msg, &e, e.final ? ss : NULL);
 			if (stream_error(ss->s))
 				smtp_sess_free(ss);
@@ -332,6 +356,7 @@ smtp_try_dest(struct smtp_ctx *ctx, const struct smtp_dest *d,
 	}
 	free(addrs);
 	buf_free(&e.why);
+	smtp_tls_policy_free(&pol);
 }
 
 /* smtp_finish - log the recipients without a final result yet */
@@ -454,7 +479,7 @@ smtp_fallback(struct smtp_ctx *ctx)
 			    "lmtp" : "smtp", buf_str(&why));
 			continue;
 		}
-		smtp_try_dest(ctx, &d, relays->v[i]);
+		smtp_try_dest(ctx, relays->v[i], &d);
 	}
 	argv_free(relays);
 	buf_free(&why);
@@ -468,6 +493,8 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 	struct smtp_ctx ctx;
 	struct smtp_dest dest;
 	struct smtp_sess *ss;
+	struct smtp_tls_pol pol;
+	struct smtp_err terr;
 	struct buf why = BUF_INIT, path = BUF_INIT, key = BUF_INIT;
 
 	memset(&msg, 0, sizeof(msg));
@@ -516,7 +543,10 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 		goto done;
 	}
 
-	if ((ss = smtp_cache_take(ctx.key)) != NULL) {
+	/* The cached session only if it has the same TLS policy. */
+	smtp_err_init(&terr);
+	if (smtp_tls_policy(req->nexthop, dest.host, &pol, &terr) == 0 &&
+	    (ss = smtp_cache_take(ctx.key, pol.key)) != NULL) {
 		if (ss->features & SMTP_F_PIPELINING) {
 			/* RSET goes in front of MAIL FROM. */
 			ss->rset = 1;
@@ -529,8 +559,10 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 			smtp_sess_quit(ss);
 		}
 	}
+	smtp_tls_policy_free(&pol);
+	buf_free(&terr.why);
 	if (msg.todo > 0)
-		smtp_try_dest(&ctx, &dest, req->nexthop);
+		smtp_try_dest(&ctx, req->nexthop, &dest);
 	if (msg.todo > 0 && !msg.abandoned)
 		smtp_fallback(&ctx);
 

@@ -38,7 +38,8 @@
  *		(any), smtp_tcp_port (smtp), inet_protocols (all); as lmtp
  *		the lmtp_* names (lmtp_lhlo_name, lmtp_lhlo_timeout,
  *		lmtp_connect_timeout 0s, lmtp_tcp_port 24, ...).  Also
- *		myhostname.
+ *		myhostname.  TLS: smtp_tls_* and smtp_starttls_timeout
+ *		(lmtp_tls_*), see smtp/tls.c and doc/tls.md.
  * DIAGNOSTICS	Delivery log lines; warnings for bad requests, unreadable
  *		queue files, bad next hops and servers that greet with our
  *		own name.  A bad inet_protocols, address preference or TCP
@@ -73,12 +74,13 @@ smtp_post_jail(void)
 	buf_free(&why);
 }
 
-/* smtp_pre_jail - tables and the SASL library, still privileged */
+/* smtp_pre_jail - tables, the SASL library, TLS keys and CAs */
 static void
 smtp_pre_jail(void)
 {
 	smtp_generic_init();
 	smtp_auth_init();
+	smtp_tls_init();
 }
 
 /* smtp_serve - one delivery request */
@@ -109,6 +111,7 @@ main(int argc, char **argv)
 	rc = srv_single_main(argc, argv, &h);
 	smtp_cache_flush();
 	smtp_auth_end();
+	smtp_tls_free();
 	dns_end();
 	return rc;
 }

@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "mail/mail_conf.h"
+#include "tls/tls.h"
 #include "util/events.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -53,6 +54,7 @@ smtp_err_set(struct smtp_err *e, int status, int final, const char *dsn,
 	e->status = status;
 	e->final = final;
 	e->hop = 0;
+	e->tls_retry_plain = 0;
 	e->relay[0] = 0;
 	strlcpy_trunc(e->dsn, dsn, sizeof(e->dsn));
 	buf_reset(&e->why);
@@ -80,15 +82,18 @@ smtp_sess_free(struct smtp_sess *ss)
 {
 	if (ss == NULL)
 		return;
+	if (ss->tls)
+		tls_stream_stop(ss->s, 1);
 	stream_close(ss->s);
 	free(ss->key);
+	free(ss->tls_key);
 	free(ss->sasl_mechs);
 	free(ss->sasl_user);
 	free(ss);
 }
 
 /* smtp_command - send one command line now, with a time limit */
-static int
+int
 smtp_command(struct smtp_sess *ss, long timeout, const char *cmd)
 {
 	ss->s->timeout = (int)timeout;
@@ -135,7 +140,7 @@ smtp_sess_rset(struct smtp_sess *ss)
 }
 
 /* smtp_reply_error - a failure reply during the handshake */
-static void
+void
 smtp_reply_error(struct smtp_sess *ss, const struct smtp_reply *r,
     const char *cmd, struct smtp_err *e)
 {
@@ -176,8 +181,7 @@ static int
 smtp_handshake(struct smtp_sess *ss, struct smtp_err *e)
 {
 	struct smtp_reply r;
-	struct buf why = BUF_INIT, text = BUF_INIT, cmd = BUF_INIT;
-	const char *verb;
+	struct buf why = BUF_INIT, text = BUF_INIT;
 	int rc = -1, st;
 
 	smtp_reply_init(&r);
@@ -211,7 +215,29 @@ smtp_handshake(struct smtp_sess *ss, struct smtp_err *e)
 		}
 		goto out;
 	}
+	rc = smtp_ehlo(ss, e);
+out:
+	smtp_reply_free(&r);
+	buf_free(&why);
+	buf_free(&text);
+	return rc;
+}
 
+/*
+ * smtp_ehlo - EHLO (or HELO, or LHLO) and the features of the reply; also
+ * after STARTTLS.  0 or -1 with e.
+ */
+int
+smtp_ehlo(struct smtp_sess *ss, struct smtp_err *e)
+{
+	struct smtp_reply r;
+	struct buf why = BUF_INIT, cmd = BUF_INIT;
+	const char *verb;
+	int rc = -1, st;
+
+	smtp_reply_init(&r);
+	ss->features = 0;
+	ss->size_max = 0;
 	verb = smtp_cfg.lmtp ? "LHLO" : smtp_cfg.never_send_ehlo ? "HELO" :
 	    "EHLO";
 	for (;;) {
@@ -266,7 +292,6 @@ smtp_handshake(struct smtp_sess *ss, struct smtp_err *e)
 out:
 	smtp_reply_free(&r);
 	buf_free(&why);
-	buf_free(&text);
 	buf_free(&cmd);
 	return rc;
 }
@@ -276,8 +301,8 @@ out:
  * Returns 0 with a session in *out, or -1 with the reason in e.
  */
 int
-smtp_sess_open(const struct smtp_addr *a, struct smtp_sess **out,
-    struct smtp_err *e)
+smtp_sess_open(const struct smtp_addr *a, const struct smtp_conn *ci,
+    struct smtp_sess **out, struct smtp_err *e)
 {
 	struct smtp_sess *ss;
 	int fd, timeout = (int)smtp_cfg.connect_timeout;
@@ -312,7 +337,10 @@ smtp_sess_open(const struct smtp_addr *a, struct smtp_sess **out,
 	else
 		snprintf(ss->relay, sizeof(ss->relay), "%s:%d", ss->namaddr,
 		    a->port);
-	if (smtp_handshake(ss, e) < 0) {
+	ss->tls_key = xstrdup(ci->pol->key);
+	if ((!ci->no_tls && smtp_tls_wrapper(ss, a, ci, e) < 0) ||
+	    smtp_handshake(ss, e) < 0 ||
+	    (!ci->no_tls && smtp_tls_starttls(ss, a, ci, e) < 0)) {
 		/* The host could not be used (qmgr's destination feedback). */
 		e->hop = 1;
 		strlcpy_trunc(e->relay, ss->relay, sizeof(e->relay));
@@ -345,7 +373,7 @@ smtp_cache_usable(const struct smtp_sess *ss, int64_t now)
  * may still be used; else NULL (and the cached one is closed).
  */
 struct smtp_sess *
-smtp_cache_take(const char *key)
+smtp_cache_take(const char *key, const char *tls_key)
 {
 	struct smtp_sess *ss = smtp_cached;
 	int64_t now = time_mono_ms();
@@ -353,7 +381,9 @@ smtp_cache_take(const char *key)
 	if (ss == NULL)
 		return NULL;
 	smtp_cached = NULL;
-	if (strcmp(ss->key, key) != 0 || !smtp_cache_usable(ss, now) ||
+	/* A TLS session stays with its connection: same policy only. */
+	if (strcmp(ss->key, key) != 0 || strcmp(ss->tls_key, tls_key) != 0 ||
+	    !smtp_cache_usable(ss, now) ||
 	    now - ss->idle_ms > smtp_cfg.cache_time_limit * 1000) {
 		smtp_sess_quit(ss);
 		return NULL;

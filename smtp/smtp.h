@@ -54,6 +54,27 @@ struct smtp_cfg {
 	char	*sasl_mech_filter;
 	int	 sasl_soft_bounce;
 	int	 sender_auth;
+	/* TLS (tls.c). */
+	char	*tls_security_level;
+	char	*tls_CAfile;
+	char	*tls_CApath;
+	char	*tls_cert_file;
+	char	*tls_key_file;
+	char	*tls_protocols;
+	char	*tls_mandatory_protocols;
+	char	*tls_ciphers;
+	char	*tls_mandatory_ciphers;
+	char	*tls_exclude_ciphers;
+	char	*tls_mandatory_exclude_ciphers;
+	int	 tls_loglevel;
+	int	 tls_note_starttls_offer;
+	char	*tls_servername;
+	char	*tls_verify_cert_match;
+	char	*tls_secure_cert_match;
+	char	*tls_policy_maps;
+	int	 tls_wrappermode;
+	long	 starttls_timeout;
+	char	*tls_fingerprint_digest;
 
 	/* Derived, not parameters. */
 	int	 lmtp;			/* invoked as "lmtp" */
@@ -149,7 +170,9 @@ struct smtp_sess {
 	int	 rset;			/* reused: RSET leads the next group */
 	int64_t	 born_ms;
 	int64_t	 idle_ms;
-	int	 tls_active;		/* TLS is on (set by STARTTLS) */
+	struct tls_sess *tls;		/* NULL: plaintext */
+	int	 tls_active;		/* TLS is on (STARTTLS or wrapper) */
+	char	*tls_key;		/* the TLS policy it was opened with */
 	char	*sasl_mechs;		/* AUTH mechanisms offered, or NULL */
 	char	*sasl_user;		/* logged in as, or NULL */
 };
@@ -162,12 +185,41 @@ struct smtp_err {
 	char	 dsn[16];
 	struct buf why;
 	char	 relay[DNS_NAME_MAX + SMTP_HOST_MAX + 12];  /* or "" */
+	int	 tls_retry_plain;	/* "may": handshake failed, retry plain */
 };
+
+/* tls.c: the TLS policy of a destination, STARTTLS, wrapper mode. */
+struct tls_sess;
+struct smtp_tls_pol {
+	int	 level;			/* TLS_LEV_* */
+	const char *nexthop;		/* the destination's host name */
+	char	*servername;		/* SNI, or NULL */
+	char	*protocols, *grade, *exclude;
+	char	*match;			/* names to match, ':' separated */
+	char	*key;			/* identity, for connection reuse */
+};
+
+/* One connection attempt. */
+struct smtp_conn {
+	const struct smtp_tls_pol *pol;
+	const char *queue_id;
+	int	 no_tls;		/* plaintext retry at level may */
+};
+
+void	 smtp_tls_init(void);
+void	 smtp_tls_free(void);
+int	 smtp_tls_policy(const char *, const char *, struct smtp_tls_pol *,
+	    struct smtp_err *);
+void	 smtp_tls_policy_free(struct smtp_tls_pol *);
+int	 smtp_tls_wrapper(struct smtp_sess *, const struct smtp_addr *,
+	    const struct smtp_conn *, struct smtp_err *);
+int	 smtp_tls_starttls(struct smtp_sess *, const struct smtp_addr *,
+	    const struct smtp_conn *, struct smtp_err *);
 
 void	 smtp_err_set(struct smtp_err *, int, int, const char *,
 	    const char *, ...) __attribute__((format(printf, 5, 6)));
-int	 smtp_sess_open(const struct smtp_addr *, struct smtp_sess **,
-	    struct smtp_err *);
+int	 smtp_sess_open(const struct smtp_addr *, const struct smtp_conn *,
+	    struct smtp_sess **, struct smtp_err *);
 int	 smtp_sess_rset(struct smtp_sess *);
 void	 smtp_sess_quit(struct smtp_sess *);
 void	 smtp_sess_free(struct smtp_sess *);
@@ -175,7 +227,11 @@ void	 smtp_sess_lost(struct smtp_sess *, const char *,
 	    struct smtp_err *);
 int	 smtp_ehlo_features(const struct smtp_reply *, const char *,
 	    long *);
-struct smtp_sess *smtp_cache_take(const char *);
+struct smtp_sess *smtp_cache_take(const char *, const char *);
+int	 smtp_ehlo(struct smtp_sess *, struct smtp_err *);
+int	 smtp_command(struct smtp_sess *, long, const char *);
+void	 smtp_reply_error(struct smtp_sess *, const struct smtp_reply *,
+	    const char *, struct smtp_err *);
 void	 smtp_cache_put(struct smtp_sess *);
 long	 smtp_cache_tick(void);
 void	 smtp_cache_flush(void);

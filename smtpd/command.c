@@ -140,7 +140,11 @@ smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 	st->helo_name = xstrdup(arg);
 	st->esmtp = esmtp;
 	st->pipelining = esmtp;
-	st->protocol = esmtp ? "ESMTP" : "SMTP";
+	/* RFC 3848: "S" for a TLS session, "A" (sasl.c) once logged in. */
+	if (st->tls_active)
+		st->protocol = esmtp ? "ESMTPS" : "SMTPS";
+	else
+		st->protocol = esmtp ? "ESMTP" : "SMTP";
 	smtpd_sasl_protocol(st);
 	if (!esmtp) {
 		smtpd_reply(st, "250 %s", mail_cfg.myhostname);
@@ -166,6 +170,8 @@ smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 	if (smtpd_cfg.smtputf8_enable)
 		KW("SMTPUTF8", "SMTPUTF8");
 	KW("CHUNKING", "CHUNKING");
+	if (smtpd_tls_offer(st))
+		KW("STARTTLS", "STARTTLS");
 	if ((mechs = smtpd_sasl_ehlo_mechs(st)) != NULL) {
 		KW("AUTH", "AUTH %s", mechs);
 		if (smtpd_cfg.broken_sasl_auth_clients)
@@ -289,6 +295,8 @@ smtpd_mail(struct smtpd_state *st, char *arg)
 		smtpd_reply(st, "503 5.5.1 Error: send HELO/EHLO first");
 		goto error;
 	}
+	if (smtpd_tls_required(st))
+		goto error;
 	if (st->sender != NULL) {
 		smtpd_reply(st, "503 5.5.1 Error: nested MAIL command");
 		goto error;
@@ -530,6 +538,10 @@ smtpd_vrfy(struct smtpd_state *st, char *arg)
 		r = smtpd_error(st);
 		goto out;
 	}
+	if (smtpd_tls_required(st)) {
+		r = smtpd_error(st);
+		goto out;
+	}
 	if (smtpd_path(st, str_trim(arg), &addr, &rest, &eight_bit,
 	    &why) < 0 || addr.len == 0) {
 		smtpd_reply(st, "501 5.5.4 Syntax: VRFY address");
@@ -556,7 +568,7 @@ struct smtpd_cmd {
 static const struct smtpd_cmd smtpd_cmds[] = {
 	{"HELO", 0}, {"EHLO", 0}, {"MAIL", 0}, {"RCPT", 0}, {"DATA", 0},
 	{"BDAT", 0}, {"RSET", 1}, {"NOOP", 1}, {"QUIT", 0}, {"VRFY", 1},
-	{"HELP", 1}, {"AUTH", 0}, {NULL, 0},
+	{"HELP", 1}, {"STARTTLS", 0}, {"AUTH", 0}, {NULL, 0},
 };
 
 /*
@@ -573,7 +585,7 @@ smtpd_command(struct smtpd_state *st, char *line)
 	if (*arg)
 		*arg++ = 0;
 	for (c = smtpd_cmds; c->name; c++)
-		if (vlen == 4 && strcasecmp(line, c->name) == 0)
+		if (vlen == strlen(c->name) && strcasecmp(line, c->name) == 0)
 			break;
 	if (c->name == NULL) {
 		st->n_unknown++;
@@ -617,6 +629,8 @@ smtpd_command(struct smtpd_state *st, char *line)
 		return smtpd_bdat(st, arg);
 	if (strcmp(c->name, "VRFY") == 0)
 		return smtpd_vrfy(st, arg);
+	if (strcmp(c->name, "STARTTLS") == 0)
+		return smtpd_tls_starttls(st, arg);
 	if (strcmp(c->name, "AUTH") == 0)
 		return smtpd_sasl_auth(st, arg);
 	if (strcmp(c->name, "RSET") == 0) {
@@ -635,7 +649,8 @@ smtpd_command(struct smtpd_state *st, char *line)
 	if (strcmp(c->name, "HELP") == 0) {
 		st->last_cmd = "HELP";
 		smtpd_reply(st, "214 2.0.0 Commands: EHLO HELO AUTH MAIL RCPT "
-		    "DATA BDAT RSET NOOP QUIT");
+		    "DATA BDAT RSET NOOP QUIT%s", smtpd_tls_offer(st) ?
+		    " STARTTLS" : "");
 		return 0;
 	}
 	/* QUIT */

@@ -239,6 +239,7 @@ smtpd_open_queue(struct smtpd_state *st)
 	buf_printf(&h, "Received: from %s (%s [%s])",
 	    st->helo_name ? st->helo_name : "unknown", st->client_name,
 	    st->client_addr);
+	smtpd_tls_received(st, &h);
 	smtpd_sasl_received(st, &h);
 	buf_printf(&h, "\n\tby %s (%s) with %s", mail_cfg.myhostname,
 	    mail_cfg.mail_name, st->protocol);

@@ -28,6 +28,7 @@ smtpd_pre_jail(void)
 {
 	(void)hosts_load("/etc/hosts");
 	smtpd_check_init();
+	smtpd_tls_init();
 	/* Cyrus SASL reads its configuration and plugins before the jail. */
 	smtpd_sasl_init();
 	smtpd_anvil_init();
@@ -51,5 +52,9 @@ main(int argc, char **argv)
 		.serve = smtpd_serve,
 	};
 
-	return srv_single_main(argc, argv, &hooks);
+	int rc;
+
+	rc = srv_single_main(argc, argv, &hooks);
+	smtpd_tls_free();
+	return rc;
 }

@@ -3,7 +3,9 @@
  * DESCRIPTION	Postfix's names and defaults, with one deliberate
  *		difference: disable_vrfy_command defaults to yes (VRFY off),
  *		because address harvesting through VRFY is not worth its
- *		rare legitimate use.
+ *		rare legitimate use; and TLS: TLS 1.2 or later only, and
+ *		no anonymous, NULL, export, DES/3DES, RC4, MD5, PSK or SRP
+ *		cipher suites by default (doc/tls.md).
  */
 #include <stddef.h>
 
@@ -14,6 +16,8 @@
 #define R(n, d, f)	P_RAW(n, d, struct smtpd_cfg, f)
 #define I(n, d, f, mn)	P_INT(n, d, struct smtpd_cfg, f, mn, 0)
 #define B(n, d, f)	P_BOOL(n, d, struct smtpd_cfg, f)
+#define SMTPD_TLS_EXCLUDE "aNULL, eNULL, EXPORT, DES, 3DES, RC4, MD5, PSK, " \
+			  "SRP, DSS, SEED, IDEA"
 #define T(n, d, f, mn)	P_TIME(n, d, struct smtpd_cfg, f, 's', mn, 0)
 
 const struct param smtpd_params[] = {
@@ -147,7 +151,43 @@ const struct param smtpd_params[] = {
 	S("smtpd_sasl_service", "smtp", smtpd_sasl_service),
 	S("smtpd_sender_login_maps", "", smtpd_sender_login_maps),
 	S("cyrus_sasl_config_path", "", cyrus_sasl_config_path),
+	/* TLS (smtpd/tls.c, doc/tls.md). */
+	S("smtpd_tls_security_level", "", smtpd_tls_security_level),
+	B("smtpd_use_tls", "no", smtpd_use_tls),
+	B("smtpd_enforce_tls", "no", smtpd_enforce_tls),
+	S("smtpd_tls_cert_file", "", smtpd_tls_cert_file),
+	S("smtpd_tls_key_file", "$smtpd_tls_cert_file", smtpd_tls_key_file),
+	S("smtpd_tls_eccert_file", "", smtpd_tls_eccert_file),
+	S("smtpd_tls_eckey_file", "$smtpd_tls_eccert_file",
+	    smtpd_tls_eckey_file),
+	S("smtpd_tls_chain_files", "", smtpd_tls_chain_files),
+	S("smtpd_tls_CAfile", "", smtpd_tls_CAfile),
+	S("smtpd_tls_CApath", "", smtpd_tls_CApath),
+	B("smtpd_tls_ask_ccert", "no", smtpd_tls_ask_ccert),
+	B("smtpd_tls_req_ccert", "no", smtpd_tls_req_ccert),
+	/* Deviation: Postfix's default is ">=TLSv1" (doc/tls.md). */
+	S("smtpd_tls_protocols", ">=TLSv1.2", smtpd_tls_protocols),
+	S("smtpd_tls_mandatory_protocols", ">=TLSv1.2",
+	    smtpd_tls_mandatory_protocols),
+	S("smtpd_tls_ciphers", "medium", smtpd_tls_ciphers),
+	S("smtpd_tls_mandatory_ciphers", "medium",
+	    smtpd_tls_mandatory_ciphers),
+	/* Deviation: Postfix's default is empty (doc/tls.md). */
+	S("smtpd_tls_exclude_ciphers", SMTPD_TLS_EXCLUDE,
+	    smtpd_tls_exclude_ciphers),
+	S("smtpd_tls_mandatory_exclude_ciphers", SMTPD_TLS_EXCLUDE,
+	    smtpd_tls_mandatory_exclude_ciphers),
+	S("smtpd_tls_dh1024_param_file", "", smtpd_tls_dh1024_param_file),
 	B("smtpd_tls_auth_only", "no", smtpd_tls_auth_only),
+	B("smtpd_tls_received_header", "no", smtpd_tls_received_header),
+	I("smtpd_tls_loglevel", "0", smtpd_tls_loglevel, 0),
+	T("smtpd_tls_session_cache_timeout", "3600s",
+	    smtpd_tls_session_cache_timeout, 0),
+	B("smtpd_tls_wrappermode", "no", smtpd_tls_wrappermode),
+	T("smtpd_starttls_timeout", "300s", smtpd_starttls_timeout, 1),
+	S("smtpd_tls_fingerprint_digest", "sha256",
+	    smtpd_tls_fingerprint_digest),
+	S("tls_server_sni_maps", "", tls_server_sni_maps),
 	P_END
 };
 

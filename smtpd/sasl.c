@@ -59,6 +59,7 @@
 #include "dict/match.h"
 #include "mail/mail_conf.h"
 #include "sasl/xsasl.h"
+#include "tls/tls.h"
 #include "server/server.h"
 #include "util/base64.h"
 #include "util/log.h"
@@ -117,13 +118,15 @@ smtpd_sasl_init(void)
 
 /*
  * smtpd_sasl_active - does this session have AUTH at all?  Not for
- * "sendmail -bs", and with smtpd_tls_auth_only only once TLS is on.
+ * "sendmail -bs", and with smtpd_tls_auth_only (which the TLS level
+ * "encrypt" implies, as in Postfix) only once TLS is on.
  */
 static int
 smtpd_sasl_active(const struct smtpd_state *st)
 {
 	return sasl_ready && !st->standalone &&
-	    (!smtpd_cfg.smtpd_tls_auth_only || st->tls_active);
+	    ((!smtpd_cfg.smtpd_tls_auth_only &&
+	    smtpd_tls_level < TLS_LEV_ENCRYPT) || st->tls_active);
 }
 
 /* smtpd_sasl_server - the session's backend server, made on first use */

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "mail/mail_conf.h"
+#include "tls/tls.h"
 #include "util/hosts.h"
 #include "util/log.h"
 #include "util/mem.h"
@@ -76,6 +77,8 @@ smtpd_input_pending(struct smtpd_state *st)
 	struct pollfd pfd;
 
 	if (stream_avail(st->s) > 0)
+		return 1;
+	if (st->tls && tls_stream_pending(st->s))
 		return 1;
 	pfd.fd = st->s->fd;
 	pfd.events = POLLIN;
@@ -183,6 +186,7 @@ smtpd_counts(struct smtpd_state *st, struct buf *b)
 } while (0)
 	COUNT("helo", st->n_helo, st->n_helo);
 	COUNT("ehlo", st->n_ehlo, st->n_ehlo);
+	COUNT("starttls", st->ok_starttls, st->n_starttls);
 	COUNT("auth", st->ok_auth, st->n_auth);
 	COUNT("mail", st->ok_mail, st->n_mail);
 	COUNT("rcpt", st->ok_rcpt, st->n_rcpt);
@@ -298,6 +302,9 @@ smtpd_session(struct stream *s, int standalone)
 	argv_init(&st.prepend);
 	smtpd_peer(&st);
 	log_info("connect from %s", st.namaddr);
+	if (smtpd_cfg.smtpd_tls_wrappermode && !standalone &&
+	    smtpd_tls_wrapper(&st) < 0)
+		goto done;
 
 	/* Per-client connection limits (anvil.c): 421 and the end. */
 	if (smtpd_anvil_connect(&st) < 0)
@@ -361,6 +368,7 @@ smtpd_session(struct stream *s, int standalone)
 done:
 	smtpd_flush(&st);
 	smtpd_anvil_disconnect(&st);
+	smtpd_tls_end(&st);
 	smtpd_reset(&st);
 	smtpd_counts(&st, &counts);
 	log_info("disconnect from %s%s", st.namaddr, buf_str(&counts));

@@ -110,7 +110,34 @@ struct smtpd_cfg {
 	char	*smtpd_sasl_service;
 	char	*smtpd_sender_login_maps;
 	char	*cyrus_sasl_config_path;
-	int	 smtpd_tls_auth_only;		/* also added by the TLS branch */
+	/* TLS (tls.c). */
+	char	*smtpd_tls_security_level;
+	int	 smtpd_use_tls;
+	int	 smtpd_enforce_tls;
+	char	*smtpd_tls_cert_file;
+	char	*smtpd_tls_key_file;
+	char	*smtpd_tls_eccert_file;
+	char	*smtpd_tls_eckey_file;
+	char	*smtpd_tls_chain_files;
+	char	*smtpd_tls_CAfile;
+	char	*smtpd_tls_CApath;
+	int	 smtpd_tls_ask_ccert;
+	int	 smtpd_tls_req_ccert;
+	char	*smtpd_tls_protocols;
+	char	*smtpd_tls_mandatory_protocols;
+	char	*smtpd_tls_ciphers;
+	char	*smtpd_tls_mandatory_ciphers;
+	char	*smtpd_tls_exclude_ciphers;
+	char	*smtpd_tls_mandatory_exclude_ciphers;
+	char	*smtpd_tls_dh1024_param_file;
+	int	 smtpd_tls_auth_only;	/* read by the AUTH code */
+	int	 smtpd_tls_received_header;
+	int	 smtpd_tls_loglevel;
+	long	 smtpd_tls_session_cache_timeout;
+	int	 smtpd_tls_wrappermode;
+	long	 smtpd_starttls_timeout;
+	char	*smtpd_tls_fingerprint_digest;
+	char	*tls_server_sni_maps;
 };
 
 extern struct smtpd_cfg smtpd_cfg;
@@ -180,6 +207,7 @@ struct smtpd_state {
 	int	 n_helo, n_ehlo, n_mail, n_rcpt, n_data, n_bdat, n_rset,
 		 n_noop, n_vrfy, n_quit, n_unknown, n_commands;
 	int	 ok_mail, ok_rcpt, ok_data, ok_bdat, ok_vrfy;
+	int	 n_starttls, ok_starttls;
 	int	 n_errors_total;
 	int	 n_auth, ok_auth;
 	const char *last_cmd;		/* for "lost connection after X" */
@@ -192,9 +220,6 @@ struct smtpd_state {
 	char	 server_port[8];
 	int	 ill_pipelining;	/* the engine saw illegal pipelining */
 	struct smtpd_check_state chk;
-
-	/* TLS (the TLS branch sets it; also added there). */
-	int	 tls_active;
 
 	/*
 	 * SMTP AUTH (sasl.c).  Session state: RSET and EHLO keep it;
@@ -228,6 +253,10 @@ struct smtpd_state {
 	long	 msg_size;
 	int	 bdat_active;		/* inside a BDAT transfer */
 	int	 bdat_failed;
+
+	/* TLS (tls.c). */
+	struct tls_sess *tls;		/* NULL: plaintext */
+	int	 tls_active;		/* 1 once the handshake is done */
 };
 
 /* session.c */
@@ -269,6 +298,17 @@ void	 smtpd_anvil_disconnect(struct smtpd_state *);
 int	 smtpd_anvil_mail(struct smtpd_state *);
 int	 smtpd_anvil_rcpt(struct smtpd_state *);
 int	 smtpd_anvil_auth(struct smtpd_state *);
+/* tls.c: STARTTLS, wrapper mode, TLS levels. */
+struct tls_sess;
+extern int smtpd_tls_level;		/* TLS_LEV_* in effect */
+void	 smtpd_tls_init(void);
+int	 smtpd_tls_offer(const struct smtpd_state *);
+int	 smtpd_tls_starttls(struct smtpd_state *, const char *);
+int	 smtpd_tls_wrapper(struct smtpd_state *);
+int	 smtpd_tls_required(struct smtpd_state *);
+void	 smtpd_tls_received(const struct smtpd_state *, struct buf *);
+void	 smtpd_tls_end(struct smtpd_state *);
+void	 smtpd_tls_free(void);
 
 /* mynetworks.c: the mynetworks default from mynetworks_style. */
 struct conf;

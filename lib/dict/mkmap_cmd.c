@@ -1,7 +1,7 @@
 /*
  * NAME		mkmap_cmd - the body of the postmap(1) and postalias(1)
  *		commands
- * SYNOPSIS	postmap [-Nfinoprsuvw] [-c config_dir] [-d key] [-q key]
+ * SYNOPSIS	postmap [-FNfinoprsuvw] [-c config_dir] [-d key] [-q key]
  *			[type:]file...
  *		postalias [same options] [[type:]file...]
  * DESCRIPTION	Without -d, -i, -q or -s each table is built from its
@@ -13,6 +13,11 @@
  *		change writes a new file and renames it over the table.
  *		postalias without file arguments works on the hash: and
  *		lmdb: tables of the alias_database parameter.
+ *
+ *		-F (for tls_server_sni_maps): when building or adding, each
+ *		value is a list of file names (separated by white space or
+ *		commas); the files' contents, concatenated, are stored in
+ *		base64.  With -q and -s the values are shown decoded.
  *
  *		When root builds a table from a file owned by another user,
  *		the work is done with that user's effective ids (unless -o),
@@ -44,6 +49,8 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/proc.h"
+#include "tls/tls.h"
+#include "util/files.h"
 #include "util/strutil.h"
 #include "dict.h"
 #include "dict_lmdb.h"
@@ -61,6 +68,7 @@ struct cmd {
 	int	 mk_flags;		/* MKMAP_* */
 	int	 keep_privs;		/* -o */
 	int	 default_mode;		/* -p */
+	int	 file_values;		/* -F */
 	const char *def_type;		/* default_database_type */
 	struct buf text;		/* standard input, when read */
 	int	 have_text;
@@ -75,7 +83,7 @@ struct spec {
 static void __attribute__((noreturn))
 usage(const struct cmd *c)
 {
-	fprintf(stderr, "usage: %s [-Nfinoprsuvw] [-c config_dir] "
+	fprintf(stderr, "usage: %s [-FNfinoprsuvw] [-c config_dir] "
 	    "[-d key] [-q key] [type:]file...\n", c->prog);
 	exit(1);
 }
@@ -174,15 +182,66 @@ privs_restore(int dropped)
 struct add_ctx {
 	struct mkmap *m;
 	int	 lines;			/* keep line numbers */
+	int	 file_values;		/* -F */
 };
+
+/*
+ * file_value - postmap -F: the base64 of the named files' contents,
+ * concatenated.  0, or -1 with why.
+ */
+static int
+file_value(const struct dict_src_ent *e, struct buf *out, struct buf *why)
+{
+	struct argv *files = argv_split(e->value, SEPARATORS);
+	struct buf all = BUF_INIT, one = BUF_INIT;
+	size_t i;
+	int rc = -1;
+
+	buf_reset(out);
+	if (files->n == 0) {
+		buf_printf(why, "%s, line %lu: no file name for \"%s\"",
+		    e->fname, e->line, e->key);
+		goto out;
+	}
+	for (i = 0; i < files->n; i++) {
+		if (file_read(files->v[i], &one, TLS_B64_MAX) < 0) {
+			buf_printf(why, "%s, line %lu: cannot read %s: %s",
+			    e->fname, e->line, files->v[i], strerror(errno));
+			goto out;
+		}
+		if (all.len + one.len > (TLS_B64_MAX / 4) * 3) {
+			buf_printf(why, "%s, line %lu: files for \"%s\" are too "
+			    "large", e->fname, e->line, e->key);
+			goto out;
+		}
+		buf_put(&all, one.p, one.len);
+	}
+	tls_b64_encode(all.p, all.len, out);
+	rc = 0;
+out:
+	argv_free(files);
+	buf_free(&all);
+	buf_free(&one);
+	return rc;
+}
 
 /* add_entry - source parser callback: collect the entry */
 static int
 add_entry(const struct dict_src_ent *e, void *ctx, struct buf *why)
 {
 	struct add_ctx *a = ctx;
+	struct buf v = BUF_INIT;
 
-	(void)why;
+	if (a->file_values) {
+		if (file_value(e, &v, why) < 0) {
+			buf_free(&v);
+			return -1;
+		}
+		mkmap_add(a->m, e->key, e->klen, v.p, v.len,
+		    a->lines ? e->line : 0);
+		buf_free(&v);
+		return 0;
+	}
 	mkmap_add(a->m, e->key, e->klen, e->value, e->vlen,
 	    a->lines ? e->line : 0);
 	return 0;
@@ -219,6 +278,7 @@ build_one(struct cmd *c, const struct spec *s)
 	close(fd);
 	a.m = mkmap_new(c->mk_flags);
 	a.lines = 1;
+	a.file_values = c->file_values;
 	if (dict_source_parse(c->format, src_flags(c), s->name, text.p,
 	    text.len, add_entry, &a, &why) < 0)
 		log_fatal("%s", buf_str(&why));
@@ -277,6 +337,7 @@ incremental_one(struct cmd *c, const struct spec *s)
 	a.m = mkmap_new(c->mk_flags);
 	/* Duplicates name the table, as in Postfix. */
 	a.lines = 0;
+	a.file_values = c->file_values;
 	if (mkmap_load(a.m, path, s->type, s->name, &why) < 0)
 		log_fatal("%s", buf_str(&why));
 	if (dict_source_parse(c->format, src_flags(c), "stdin", text->p,
@@ -334,10 +395,21 @@ delete_one(struct cmd *c, const struct spec *s, const struct argv *keys)
 static void
 print_entry(const struct cmd *c, const char *key, const char *value)
 {
+	struct buf dec = BUF_INIT, why = BUF_INIT;
+
+	/* -F: show what the files held. */
+	if (c->file_values) {
+		if (tls_b64_decode(value, strlen(value), &dec, &why) < 0)
+			log_warn("key \"%s\": %s", key, buf_str(&why));
+		else
+			value = dec.p;
+	}
 	if (c->format == DICT_SRC_ALIASES)
 		printf("%s:\t%s\n", key, value);
 	else
 		printf("%s\t%s\n", key, value);
+	buf_free(&dec);
+	buf_free(&why);
 }
 
 /* dump_cb - dict_lmdb_walk() callback for -s */
@@ -464,7 +536,14 @@ do_query(struct cmd *c, const char *key, const struct spec *specs,
 		}
 		argv_free(keys);
 	} else if (query(d, n, key, &value) == DICT_FOUND) {
-		printf("%s\n", value.p);
+		struct buf dec = BUF_INIT, why = BUF_INIT;
+
+		if (c->file_values && tls_b64_decode(value.p, value.len, &dec,
+		    &why) < 0)
+			log_warn("key \"%s\": %s", key, buf_str(&why));
+		printf("%s\n", dec.len ? dec.p : value.p);
+		buf_free(&dec);
+		buf_free(&why);
 		found = 1;
 	}
 	for (i = 0; i < n; i++)
@@ -526,8 +605,11 @@ mkmap_cmd_main(int argc, char **argv, int format)
 	sig_handle(SIGHUP, on_signal);
 	sig_handle(SIGQUIT, on_signal);
 
-	while ((ch = getopt(argc, argv, "Nc:d:finopq:rsuvw")) != -1) {
+	while ((ch = getopt(argc, argv, "FNc:d:finopq:rsuvw")) != -1) {
 		switch (ch) {
+		case 'F':
+			c.file_values = 1;
+			break;
 		case 'N':
 			c.mk_flags = (c.mk_flags & ~MKMAP_NONUL) | MKMAP_NUL;
 			break;

@@ -90,6 +90,21 @@ const struct param mail_params[] = {
 	    "fast_flush_domains,mynetworks,permit_mx_backup_networks,"
 	    "qmqpd_authorized_clients,relay_domains,smtpd_access_maps",
 	    parent_domain_matches_subdomains),
+	/* TLS, shared by smtpd and smtp (lib/tls, doc/tls.md). */
+	G("tls_high_cipherlist", "aNULL:-aNULL:HIGH:@STRENGTH",
+	    tls_high_cipherlist),
+	G("tls_medium_cipherlist", "aNULL:-aNULL:HIGH:MEDIUM:+RC4:@STRENGTH",
+	    tls_medium_cipherlist),
+	G("tls_low_cipherlist", "aNULL:-aNULL:HIGH:MEDIUM:LOW:+RC4:@STRENGTH",
+	    tls_low_cipherlist),
+	G("tls_export_cipherlist", "aNULL:-aNULL:HIGH:MEDIUM:LOW:EXPORT:+RC4:"
+	    "@STRENGTH", tls_export_cipherlist),
+	G("tls_null_cipherlist", "eNULL:!aNULL", tls_null_cipherlist),
+	/* Deviation: Postfix's default is "no" (doc/tls.md). */
+	P_BOOL("tls_preempt_cipherlist", "yes", struct mail_cfg,
+	    tls_preempt_cipherlist),
+	G("tls_eecdh_auto_curves", "X25519 X448 prime256v1 secp521r1 "
+	    "secp384r1", tls_eecdh_auto_curves),
 	P_END
 };
 

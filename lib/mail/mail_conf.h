@@ -59,6 +59,13 @@ struct mail_cfg {
 	char	*default_database_type;
 	char	*parent_domain_matches_subdomains;
 	int	 soft_bounce;
+	char	*tls_high_cipherlist;
+	char	*tls_medium_cipherlist;
+	char	*tls_low_cipherlist;
+	char	*tls_export_cipherlist;
+	char	*tls_null_cipherlist;
+	int	 tls_preempt_cipherlist;
+	char	*tls_eecdh_auto_curves;
 
 	/* Derived, not parameters. */
 	uid_t	 owner_uid;

@@ -694,7 +694,10 @@ def _make_protocol_class():
                              ident="ESMTP postern-test-sink",
                              enable_SMTPUTF8=True, decode_data=False,
                              data_size_limit=None, timeout=sink.timeout,
-                             loop=loop, **auth)
+                             loop=loop,
+                             tls_context=(None if sink.implicit_tls
+                                          else sink.tls_context),
+                             **auth)
             # Only the mechanisms the sink advertises are accepted.
             self._auth_methods = {
                 k: v for k, v in self._auth_methods.items()
@@ -1146,12 +1149,15 @@ class SmtpSink:
     with a scripted reply instead; after a scripted "334 ..." the
     client's next line is recorded as AuthEvent(conn, "scripted", line,
     False) and answered with 501 ("*") or 535.
+    TLS: tls_context=ssl.SSLContext offers STARTTLS (aiosmtpd's); with
+    implicit_tls=True the context wraps every connection from the first
+    byte instead (port 465 style).  sink.tls_commands counts STARTTLS.
     """
 
     def __init__(self, host="127.0.0.1", port=0, lmtp=False, unix=None,
                  hostname=None, extensions=DEFAULT_EXTENSIONS, strict=True,
                  timeout=300, auth=None, auth_mechanisms=("PLAIN", "LOGIN"),
-                 auth_required=False):
+                 auth_required=False, tls_context=None, implicit_tls=False):
         self.lmtp = lmtp
         self.auth = dict(auth) if auth is not None else None
         self.auth_mechanisms = [m.upper() for m in auth_mechanisms]
@@ -1160,6 +1166,10 @@ class SmtpSink:
         self.hostname = hostname or ("lmtp-sink.test.example" if lmtp
                                      else "sink.test.example")
         self.extensions = list(extensions)
+        self.tls_context = tls_context
+        self.implicit_tls = implicit_tls
+        if tls_context is not None and not implicit_tls:
+            self.extensions.append("STARTTLS")
         if self.auth is not None:
             self.extensions.append("AUTH " + " ".join(self.auth_mechanisms))
         self.strict = strict
@@ -1207,7 +1217,9 @@ class SmtpSink:
                 else:
                     coro = self.loop.create_server(
                         factory, self.host, self.port,
-                        family=socket.AF_INET, reuse_address=True)
+                        family=socket.AF_INET, reuse_address=True,
+                        ssl=(self.tls_context if self.implicit_tls
+                             else None))
                 self.server = self.loop.run_until_complete(coro)
             except Exception as e:      # noqa: BLE001
                 failure.append(e)

@@ -1,0 +1,407 @@
+/*
+ * NAME		test_tls_parse - unit tests for lib/tls's parsers
+ * DESCRIPTION	Protocol lists (exclusions, inclusions, ">=" and "<=",
+ *		separators, holes in the range, unknown names, nothing left,
+ *		the name-count limit at limit-1, limit and limit+1), security
+ *		levels, cipher grades and exclusion lists (bad characters,
+ *		long names), client policy entries (every attribute,
+ *		duplicates, unknown attributes, bad values, hostile input),
+ *		base64 (round trip, padding, bad characters, non-canonical
+ *		endings) and SNI table values (PEM check).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <openssl/ssl.h>
+
+#include "tls/tls.h"
+#include "util/buf.h"
+#include "unit.h"
+
+/* protos - parse spec; returns the rc and fills *p */
+static int
+protos(const char *spec, struct tls_protos *p)
+{
+	struct buf why = BUF_INIT;
+	int rc = tls_protos_parse(spec, p, &why);
+
+	if (rc < 0)
+		assert_true(why.len > 0);
+	buf_free(&why);
+	return rc;
+}
+
+static void
+test_protos(void **state)
+{
+	struct tls_protos p;
+
+	(void)state;
+	assert_int_equal(protos("", &p), 0);
+	assert_int_equal(p.min, TLS1_VERSION);
+	assert_int_equal(p.max, TLS1_3_VERSION);
+
+	assert_int_equal(protos("!SSLv2, !SSLv3, !TLSv1, !TLSv1.1", &p), 0);
+	assert_int_equal(p.min, TLS1_2_VERSION);
+	assert_int_equal(p.max, TLS1_3_VERSION);
+	assert_int_equal(p.no_ops, 0);
+
+	assert_int_equal(protos(">=TLSv1.2", &p), 0);
+	assert_int_equal(p.min, TLS1_2_VERSION);
+	assert_int_equal(p.max, TLS1_3_VERSION);
+
+	assert_int_equal(protos("<=TLSv1.2", &p), 0);
+	assert_int_equal(p.min, TLS1_VERSION);
+	assert_int_equal(p.max, TLS1_2_VERSION);
+
+	assert_int_equal(protos(">=TLSv1.1:<=TLSv1.2", &p), 0);
+	assert_int_equal(p.min, TLS1_1_VERSION);
+	assert_int_equal(p.max, TLS1_2_VERSION);
+
+	/* Inclusion list: only those. */
+	assert_int_equal(protos("TLSv1.3", &p), 0);
+	assert_int_equal(p.min, TLS1_3_VERSION);
+	assert_int_equal(p.max, TLS1_3_VERSION);
+
+	/* A hole in the range becomes SSL_OP_NO_*. */
+	assert_int_equal(protos("!TLSv1.2", &p), 0);
+	assert_int_equal(p.min, TLS1_VERSION);
+	assert_int_equal(p.max, TLS1_3_VERSION);
+	assert_true(p.no_ops & SSL_OP_NO_TLSv1_2);
+	assert_false(p.no_ops & SSL_OP_NO_TLSv1_1);
+
+	/* Separators: space, comma, colon, tab, repeated. */
+	assert_int_equal(protos(" ,:!TLSv1\t!TLSv1.1,,: ", &p), 0);
+	assert_int_equal(p.min, TLS1_2_VERSION);
+	/* Case does not matter. */
+	assert_int_equal(protos("!tlsv1, !TLSV1.1", &p), 0);
+	assert_int_equal(p.min, TLS1_2_VERSION);
+}
+
+static void
+test_protos_bad(void **state)
+{
+	struct tls_protos p;
+	struct buf spec = BUF_INIT;
+	int i;
+
+	(void)state;
+	assert_int_equal(protos("TLSv1.4", &p), -1);
+	assert_int_equal(protos("!TLSv9", &p), -1);
+	assert_int_equal(protos(">=", &p), -1);
+	assert_int_equal(protos("!", &p), -1);
+	assert_int_equal(protos("=>TLSv1", &p), -1);
+	assert_int_equal(protos(">=TLSv1.3, <=TLSv1.2", &p), -1);
+	assert_int_equal(protos("!TLSv1 !TLSv1.1 !TLSv1.2 !TLSv1.3", &p), -1);
+	assert_int_equal(protos("SSLv3", &p), -1);
+	assert_int_equal(protos("SSLv2 SSLv3", &p), -1);
+	assert_int_equal(protos("TLSv1.2\001", &p), -1);
+	assert_int_equal(protos("TLSv1.2x", &p), -1);
+	/* A very long name. */
+	for (i = 0; i < 200; i++)
+		buf_putc(&spec, 'A');
+	assert_int_equal(protos(buf_str(&spec), &p), -1);
+	/* The name count at limit-1, limit and limit+1. */
+	buf_reset(&spec);
+	for (i = 0; i < TLS_LIST_MAX - 1; i++)
+		buf_puts(&spec, "!TLSv1 ");
+	assert_int_equal(protos(buf_str(&spec), &p), 0);
+	buf_puts(&spec, "!TLSv1 ");
+	assert_int_equal(protos(buf_str(&spec), &p), 0);
+	buf_puts(&spec, "!TLSv1 ");
+	assert_int_equal(protos(buf_str(&spec), &p), -1);
+	buf_free(&spec);
+}
+
+static void
+test_levels(void **state)
+{
+	(void)state;
+	assert_int_equal(tls_level_parse("none"), TLS_LEV_NONE);
+	assert_int_equal(tls_level_parse("may"), TLS_LEV_MAY);
+	assert_int_equal(tls_level_parse("ENCRYPT"), TLS_LEV_ENCRYPT);
+	assert_int_equal(tls_level_parse("verify"), TLS_LEV_VERIFY);
+	assert_int_equal(tls_level_parse("secure"), TLS_LEV_SECURE);
+	assert_int_equal(tls_level_parse("dane"), TLS_LEV_UNSUPPORTED);
+	assert_int_equal(tls_level_parse("fingerprint"), TLS_LEV_UNSUPPORTED);
+	assert_int_equal(tls_level_parse(""), -1);
+	assert_int_equal(tls_level_parse("mayy"), -1);
+	assert_string_equal(tls_level_name(TLS_LEV_SECURE), "secure");
+}
+
+static const struct tls_grades grades = {{"HIGH", "MEDIUM", "LOW", "EXP",
+    "eNULL"}};
+
+static void
+test_cipherlist(void **state)
+{
+	struct buf out = BUF_INIT, why = BUF_INIT;
+	struct buf big = BUF_INIT;
+	int i;
+
+	(void)state;
+	assert_int_equal(tls_cipherlist(&grades, "medium", "", &out, &why), 0);
+	assert_string_equal(buf_str(&out), "MEDIUM");
+	assert_int_equal(tls_cipherlist(&grades, "HIGH", "aNULL, 3DES:RC4",
+	    &out, &why), 0);
+	assert_string_equal(buf_str(&out), "HIGH:!aNULL:!3DES:!RC4");
+	assert_int_equal(tls_cipherlist(&grades, "null", NULL, &out, &why), 0);
+	assert_string_equal(buf_str(&out), "eNULL");
+
+	assert_int_equal(tls_cipherlist(&grades, "super", "", &out, &why), -1);
+	assert_int_equal(tls_cipherlist(&grades, "high", "AES;ALL", &out,
+	    &why), -1);
+	assert_int_equal(tls_cipherlist(&grades, "high", "!AES", &out, &why),
+	    -1);
+	assert_int_equal(tls_cipherlist(&grades, "high", "A@STRENGTH", &out,
+	    &why), -1);
+	for (i = 0; i < TLS_NAME_MAX + 1; i++)
+		buf_putc(&big, 'A');
+	assert_int_equal(tls_cipherlist(&grades, "high", buf_str(&big), &out,
+	    &why), -1);
+	buf_reset(&big);
+	for (i = 0; i < TLS_LIST_MAX + 1; i++)
+		buf_puts(&big, "RC4 ");
+	assert_int_equal(tls_cipherlist(&grades, "high", buf_str(&big), &out,
+	    &why), -1);
+	{
+		static const struct tls_grades empty = {{"", "", "", "", ""}};
+
+		assert_int_equal(tls_cipherlist(&empty, "high", "", &out,
+		    &why), -1);
+	}
+	buf_free(&out);
+	buf_free(&why);
+	buf_free(&big);
+}
+
+/* policy - parse value into tp (initialized here); the rc */
+static int
+policy(const char *value, struct tls_policy *tp)
+{
+	struct buf why = BUF_INIT;
+	int rc;
+
+	tls_policy_init(tp);
+	rc = tls_policy_parse(value, tp, &why);
+	if (rc < 0)
+		assert_true(why.len > 0);
+	buf_free(&why);
+	return rc;
+}
+
+static void
+test_policy(void **state)
+{
+	struct tls_policy tp;
+
+	(void)state;
+	assert_int_equal(policy("may", &tp), 0);
+	assert_int_equal(tp.level, TLS_LEV_MAY);
+	assert_null(tp.protocols);
+	tls_policy_free(&tp);
+
+	assert_int_equal(policy("secure match=nexthop:dot-nexthop:.example.com "
+	    "protocols=!SSLv2:!SSLv3 ciphers=high exclude=3DES:RC4 "
+	    "servername=mx.example.com", &tp), 0);
+	assert_int_equal(tp.level, TLS_LEV_SECURE);
+	assert_int_equal(tp.match.n, 3);
+	assert_string_equal(tp.match.v[0], "nexthop");
+	assert_string_equal(tp.match.v[2], ".example.com");
+	assert_string_equal(tp.protocols, "!SSLv2:!SSLv3");
+	assert_string_equal(tp.ciphers, "high");
+	assert_string_equal(tp.exclude, "3DES:RC4");
+	assert_string_equal(tp.servername, "mx.example.com");
+	tls_policy_free(&tp);
+
+	/* Commas separate attributes too; empty match parts are skipped. */
+	assert_int_equal(policy("verify, match=a::b:", &tp), 0);
+	assert_int_equal(tp.match.n, 2);
+	tls_policy_free(&tp);
+
+	assert_int_equal(policy("dane", &tp), 0);
+	assert_int_equal(tp.level, TLS_LEV_UNSUPPORTED);
+	tls_policy_free(&tp);
+}
+
+static void
+test_policy_bad(void **state)
+{
+	static const char *bad[] = {
+		"",
+		"   ",
+		"maybe",
+		"verify match",
+		"verify match=",
+		"verify match=:::",
+		"verify bogus=1",
+		"verify protocols=TLSv9",
+		"verify protocols=!TLSv1:!TLSv1.1:!TLSv1.2:!TLSv1.3",
+		"verify ciphers=strong",
+		"verify exclude=A;B",
+		"verify servername=",
+		"verify servername=a\001b",
+		"verify ciphers=high ciphers=low",
+		"verify match=a match=b",
+		"verify protocols=>=TLSv1.2 protocols=>=TLSv1.3",
+		"verifyverifyverifyverifyverifyverifyverify",
+		"=secure",
+	};
+	struct tls_policy tp;
+	struct buf big = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < NELEM(bad); i++) {
+		if (policy(bad[i], &tp) != -1)
+			fail_msg("accepted: \"%s\"", bad[i]);
+		tls_policy_free(&tp);
+	}
+	/* Too many attributes / too many match names. */
+	buf_puts(&big, "may");
+	for (i = 0; i < TLS_LIST_MAX + 1; i++)
+		buf_puts(&big, " exclude=RC4");
+	assert_int_equal(policy(buf_str(&big), &tp), -1);
+	tls_policy_free(&tp);
+	buf_sets(&big, "verify match=");
+	for (i = 0; i < TLS_LIST_MAX + 1; i++)
+		buf_puts(&big, "a:");
+	assert_int_equal(policy(buf_str(&big), &tp), -1);
+	tls_policy_free(&tp);
+	buf_sets(&big, "verify match=");
+	for (i = 0; i < TLS_LIST_MAX; i++)
+		buf_puts(&big, "a:");
+	assert_int_equal(policy(buf_str(&big), &tp), 0);
+	tls_policy_free(&tp);
+	buf_free(&big);
+}
+
+static void
+test_b64(void **state)
+{
+	struct buf enc = BUF_INIT, dec = BUF_INIT, why = BUF_INIT;
+	unsigned char all[256];
+	size_t n;
+
+	(void)state;
+	for (n = 0; n < sizeof(all); n++)
+		all[n] = (unsigned char)n;
+	/* Round trips of every length 0..20 (and 256). */
+	for (n = 1; n <= 20; n++) {
+		buf_reset(&enc);
+		tls_b64_encode(all, n, &enc);
+		assert_int_equal(enc.len % 4, 0);
+		assert_int_equal(tls_b64_decode(enc.p, enc.len, &dec, &why), 0);
+		assert_int_equal(dec.len, n);
+		assert_memory_equal(dec.p, all, n);
+	}
+	buf_reset(&enc);
+	tls_b64_encode(all, sizeof(all), &enc);
+	assert_int_equal(tls_b64_decode(enc.p, enc.len, &dec, &why), 0);
+	assert_memory_equal(dec.p, all, sizeof(all));
+
+	buf_reset(&enc);
+	tls_b64_encode("foobar", 6, &enc);
+	assert_string_equal(buf_str(&enc), "Zm9vYmFy");
+	buf_reset(&enc);
+	tls_b64_encode("fo", 2, &enc);
+	assert_string_equal(buf_str(&enc), "Zm8=");
+
+	assert_int_equal(tls_b64_decode("", 0, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Zm8", 3, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Zm8==", 5, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Z=8=", 4, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Zm=v", 4, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("====", 4, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("A===", 4, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Zm9 ", 4, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Zm9\n", 4, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Zm\0v", 4, &dec, &why), -1);
+	/* Non-canonical: leftover bits set. */
+	assert_int_equal(tls_b64_decode("Zm9=", 4, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Zh==", 4, &dec, &why), -1);
+	assert_int_equal(tls_b64_decode("Zg==", 4, &dec, &why), 0);
+	assert_string_equal(buf_str(&dec), "f");
+	buf_free(&enc);
+	buf_free(&dec);
+	buf_free(&why);
+}
+
+static void
+test_sni_value(void **state)
+{
+	static const char pem[] = "-----BEGIN PRIVATE KEY-----\nabc\n"
+	    "-----END PRIVATE KEY-----\n";
+	struct buf enc = BUF_INIT, out = BUF_INIT, why = BUF_INIT;
+
+	(void)state;
+	tls_b64_encode(pem, sizeof(pem) - 1, &enc);
+	assert_int_equal(tls_sni_value(enc.p, enc.len, &out, &why), 0);
+	assert_string_equal(buf_str(&out), pem);
+
+	/* A file name, as a table built without -F has. */
+	assert_int_equal(tls_sni_value("/etc/x.pem", 10, &out, &why), -1);
+	assert_non_null(strstr(buf_str(&why), "postmap -F"));
+	/* base64, but not PEM. */
+	buf_reset(&enc);
+	tls_b64_encode("hello world!", 12, &enc);
+	assert_int_equal(tls_sni_value(enc.p, enc.len, &out, &why), -1);
+	/* PEM with a NUL inside. */
+	buf_reset(&enc);
+	tls_b64_encode("-----BEGIN X\0", 13, &enc);
+	assert_int_equal(tls_sni_value(enc.p, enc.len, &out, &why), -1);
+	buf_free(&enc);
+	buf_free(&out);
+	buf_free(&why);
+}
+
+/* The PEM loader: hostile inputs are refused, none crash. */
+static void
+test_chain_pem_bad(void **state)
+{
+	static const char *bad[] = {
+		"",
+		"junk",
+		"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n",
+		"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+		"-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\n"
+		"DEK-Info: AES-128-CBC,00\n\nAAAA\n"
+		"-----END RSA PRIVATE KEY-----\n",
+	};
+	struct buf why = BUF_INIT;
+	SSL_CTX *ctx = SSL_CTX_new(TLS_server_method());
+	size_t i;
+
+	(void)state;
+	assert_non_null(ctx);
+	for (i = 0; i < NELEM(bad); i++) {
+		buf_reset(&why);
+		assert_int_equal(tls_ctx_load_chain_pem(ctx, bad[i],
+		    strlen(bad[i]), "test", &why), -1);
+		assert_true(why.len > 0);
+	}
+	SSL_CTX_free(ctx);
+	buf_free(&why);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_protos),
+		cmocka_unit_test(test_protos_bad),
+		cmocka_unit_test(test_levels),
+		cmocka_unit_test(test_cipherlist),
+		cmocka_unit_test(test_policy),
+		cmocka_unit_test(test_policy_bad),
+		cmocka_unit_test(test_b64),
+		cmocka_unit_test(test_sni_value),
+		cmocka_unit_test(test_chain_pem_bad),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
