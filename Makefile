@@ -6,6 +6,7 @@
 #   make check           unit tests (cmocka)
 #   make test            unit and integration tests (pytest)
 #   make bench           benchmarks (see bench/)
+#   make testssl         testssl.sh scan of the TLS services
 #   make install DESTDIR=... PREFIX=...
 
 VERSION		:= 0.1.0
@@ -74,9 +75,8 @@ else
 Q		:= @
 endif
 
-.PHONY: all check test unit integration bench install clean fuzz valgrind \
-	valgrind-integration \
-	paths-stamp format cppcheck
+.PHONY: all check test unit integration bench testssl install clean fuzz \
+	valgrind valgrind-integration paths-stamp format cppcheck
 
 # smtp(8) acts as the LMTP client when invoked as "lmtp".
 LINKS		:= $(if $(filter smtp,$(DAEMONS)),$(B)/libexec/lmtp)
@@ -190,6 +190,10 @@ test: check integration
 
 bench: all
 	POSTERN_BUILD=$(CURDIR)/$(B) $(PYTHON) bench/run.py $(BENCH_ARGS)
+
+# testssl.sh against the shipped smtp, submission and smtps services.
+testssl: all
+	POSTERN_BUILD=$(CURDIR)/$(B) $(PYTHON) bench/testssl.py
 
 cppcheck:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability \

@@ -563,12 +563,20 @@ out:
 struct smtpd_cmd {
 	const char *name;
 	int	 junk;		/* counts against smtpd_junk_command_limit */
+	int	 pre_tls;	/* allowed before STARTTLS at level encrypt */
 };
 
+/*
+ * At TLS level encrypt only HELO, EHLO, STARTTLS, NOOP and QUIT work
+ * before STARTTLS, as in Postfix; every other command gets 530.  MAIL
+ * and VRFY make that check themselves, after counting the command for
+ * the disconnect line.
+ */
 static const struct smtpd_cmd smtpd_cmds[] = {
-	{"HELO", 0}, {"EHLO", 0}, {"MAIL", 0}, {"RCPT", 0}, {"DATA", 0},
-	{"BDAT", 0}, {"RSET", 1}, {"NOOP", 1}, {"QUIT", 0}, {"VRFY", 1},
-	{"HELP", 1}, {"STARTTLS", 0}, {"AUTH", 0}, {NULL, 0},
+	{"HELO", 0, 1}, {"EHLO", 0, 1}, {"MAIL", 0, 1}, {"RCPT", 0, 0},
+	{"DATA", 0, 0}, {"BDAT", 0, 0}, {"RSET", 1, 0}, {"NOOP", 1, 1},
+	{"QUIT", 0, 1}, {"VRFY", 1, 1}, {"HELP", 1, 0}, {"STARTTLS", 0, 1},
+	{"AUTH", 0, 0}, {NULL, 0, 0},
 };
 
 /*
@@ -614,6 +622,11 @@ smtpd_command(struct smtpd_state *st, char *line)
 		smtpd_reply(st, "503 5.5.1 Error: %s during BDAT transfer",
 		    c->name);
 		return smtpd_error(st);
+	}
+	if (!c->pre_tls) {
+		st->last_cmd = c->name;
+		if (smtpd_tls_required(st))
+			return smtpd_error(st);
 	}
 	if (strcmp(c->name, "HELO") == 0)
 		return smtpd_helo(st, arg, 0);

@@ -326,8 +326,9 @@ smtpd_tls_wrapper(struct smtpd_state *st)
 }
 
 /*
- * smtpd_tls_required - at level encrypt, refuse a command (MAIL, VRFY)
- * before STARTTLS.  Returns 1 after queuing the refusal, else 0.
+ * smtpd_tls_required - at level encrypt, refuse a command that may not
+ * come before STARTTLS (command.c says which).  Returns 1 after queuing
+ * the refusal, else 0.
  */
 int
 smtpd_tls_required(struct smtpd_state *st)
