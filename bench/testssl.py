@@ -10,8 +10,8 @@ smtp (STARTTLS, level may), submission (STARTTLS, level encrypt) and
 smtps (implicit TLS), each bound to a free port on 127.0.0.1.  testssl
 runs against each one (with --add-ca, so that the test CA counts as
 trusted and only the server's own choices are judged) and writes JSON;
-this script prints every finding of severity MEDIUM or above and a count
-per severity, and exits 1 when any finding is HIGH or CRITICAL.
+this script prints every finding of severity LOW or above (and testssl's
+own WARN lines) and a count per severity, and exits 1 when any finding is HIGH or CRITICAL.
 Results are written up in bench/TESTSSL.md.
 
 Needs root (privilege-separated instance).  Nothing leaves loopback.
@@ -109,7 +109,7 @@ def main():
                           if count.get(s))))
             for f in findings:
                 sev = f.get("severity", "?")
-                if sev in ("MEDIUM", "HIGH", "CRITICAL"):
+                if sev in ("LOW", "MEDIUM", "HIGH", "CRITICAL", "WARN"):
                     print("  %-8s %-28s %s" % (sev, f.get("id", "?"),
                                                f.get("finding", "")))
                 if sev in ("HIGH", "CRITICAL"):

@@ -50,6 +50,7 @@
 #include "util/mem.h"
 #include "util/proc.h"
 #include "tls/tls.h"
+#include "util/base64.h"
 #include "util/files.h"
 #include "util/strutil.h"
 #include "dict.h"
@@ -216,7 +217,7 @@ file_value(const struct dict_src_ent *e, struct buf *out, struct buf *why)
 		}
 		buf_put(&all, one.p, one.len);
 	}
-	tls_b64_encode(all.p, all.len, out);
+	base64_encode(all.p, all.len, out);
 	rc = 0;
 out:
 	argv_free(files);
@@ -395,12 +396,12 @@ delete_one(struct cmd *c, const struct spec *s, const struct argv *keys)
 static void
 print_entry(const struct cmd *c, const char *key, const char *value)
 {
-	struct buf dec = BUF_INIT, why = BUF_INIT;
+	struct buf dec = BUF_INIT;
 
 	/* -F: show what the files held. */
 	if (c->file_values) {
-		if (tls_b64_decode(value, strlen(value), &dec, &why) < 0)
-			log_warn("key \"%s\": %s", key, buf_str(&why));
+		if (base64_decode(value, strlen(value), strlen(value), &dec) < 0)
+			log_warn("key \"%s\": value is not base64", key);
 		else
 			value = dec.p;
 	}
@@ -409,7 +410,6 @@ print_entry(const struct cmd *c, const char *key, const char *value)
 	else
 		printf("%s\t%s\n", key, value);
 	buf_free(&dec);
-	buf_free(&why);
 }
 
 /* dump_cb - dict_lmdb_walk() callback for -s */
@@ -536,14 +536,13 @@ do_query(struct cmd *c, const char *key, const struct spec *specs,
 		}
 		argv_free(keys);
 	} else if (query(d, n, key, &value) == DICT_FOUND) {
-		struct buf dec = BUF_INIT, why = BUF_INIT;
+		struct buf dec = BUF_INIT;
 
-		if (c->file_values && tls_b64_decode(value.p, value.len, &dec,
-		    &why) < 0)
-			log_warn("key \"%s\": %s", key, buf_str(&why));
+		if (c->file_values && base64_decode(value.p, value.len,
+		    value.len, &dec) < 0)
+			log_warn("key \"%s\": value is not base64", key);
 		printf("%s\n", dec.len ? dec.p : value.p);
 		buf_free(&dec);
-		buf_free(&why);
 		found = 1;
 	}
 	for (i = 0; i < n; i++)

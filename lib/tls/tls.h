@@ -5,7 +5,7 @@
  *		- parsers for Postfix's protocol lists ("!SSLv3, !TLSv1",
  *		  ">=TLSv1.2"), cipher grades with their exclusions, security
  *		  levels and client policy table entries (tls_parse.c);
- *		- base64 decoding of tls_server_sni_maps values (tls_b64.c);
+ *		- decoding of tls_server_sni_maps values (tls_b64.c);
  *		- SSL_CTX set-up: protocols, ciphers, groups, keys and
  *		  certificate chains, CA files, SNI and session tickets
  *		  (tls_ctx.c, tls_ticket.c);
@@ -90,8 +90,6 @@ int	 tls_policy_parse(const char *, struct tls_policy *, struct buf *);
 
 /* base64 (tls_server_sni_maps values from postmap -F). */
 #define TLS_B64_MAX	(1024 * 1024)
-int	 tls_b64_decode(const char *, size_t, struct buf *, struct buf *);
-void	 tls_b64_encode(const void *, size_t, struct buf *);
 int	 tls_sni_value(const char *, size_t, struct buf *, struct buf *);
 
 /* A finished handshake. */

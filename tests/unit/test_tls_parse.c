@@ -19,6 +19,7 @@
 #include <openssl/ssl.h>
 
 #include "tls/tls.h"
+#include "util/base64.h"
 #include "util/buf.h"
 #include "unit.h"
 
@@ -281,57 +282,6 @@ test_policy_bad(void **state)
 }
 
 static void
-test_b64(void **state)
-{
-	struct buf enc = BUF_INIT, dec = BUF_INIT, why = BUF_INIT;
-	unsigned char all[256];
-	size_t n;
-
-	(void)state;
-	for (n = 0; n < sizeof(all); n++)
-		all[n] = (unsigned char)n;
-	/* Round trips of every length 0..20 (and 256). */
-	for (n = 1; n <= 20; n++) {
-		buf_reset(&enc);
-		tls_b64_encode(all, n, &enc);
-		assert_int_equal(enc.len % 4, 0);
-		assert_int_equal(tls_b64_decode(enc.p, enc.len, &dec, &why), 0);
-		assert_int_equal(dec.len, n);
-		assert_memory_equal(dec.p, all, n);
-	}
-	buf_reset(&enc);
-	tls_b64_encode(all, sizeof(all), &enc);
-	assert_int_equal(tls_b64_decode(enc.p, enc.len, &dec, &why), 0);
-	assert_memory_equal(dec.p, all, sizeof(all));
-
-	buf_reset(&enc);
-	tls_b64_encode("foobar", 6, &enc);
-	assert_string_equal(buf_str(&enc), "Zm9vYmFy");
-	buf_reset(&enc);
-	tls_b64_encode("fo", 2, &enc);
-	assert_string_equal(buf_str(&enc), "Zm8=");
-
-	assert_int_equal(tls_b64_decode("", 0, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Zm8", 3, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Zm8==", 5, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Z=8=", 4, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Zm=v", 4, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("====", 4, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("A===", 4, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Zm9 ", 4, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Zm9\n", 4, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Zm\0v", 4, &dec, &why), -1);
-	/* Non-canonical: leftover bits set. */
-	assert_int_equal(tls_b64_decode("Zm9=", 4, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Zh==", 4, &dec, &why), -1);
-	assert_int_equal(tls_b64_decode("Zg==", 4, &dec, &why), 0);
-	assert_string_equal(buf_str(&dec), "f");
-	buf_free(&enc);
-	buf_free(&dec);
-	buf_free(&why);
-}
-
-static void
 test_sni_value(void **state)
 {
 	static const char pem[] = "-----BEGIN PRIVATE KEY-----\nabc\n"
@@ -339,7 +289,7 @@ test_sni_value(void **state)
 	struct buf enc = BUF_INIT, out = BUF_INIT, why = BUF_INIT;
 
 	(void)state;
-	tls_b64_encode(pem, sizeof(pem) - 1, &enc);
+	base64_encode(pem, sizeof(pem) - 1, &enc);
 	assert_int_equal(tls_sni_value(enc.p, enc.len, &out, &why), 0);
 	assert_string_equal(buf_str(&out), pem);
 
@@ -348,11 +298,11 @@ test_sni_value(void **state)
 	assert_non_null(strstr(buf_str(&why), "postmap -F"));
 	/* base64, but not PEM. */
 	buf_reset(&enc);
-	tls_b64_encode("hello world!", 12, &enc);
+	base64_encode("hello world!", 12, &enc);
 	assert_int_equal(tls_sni_value(enc.p, enc.len, &out, &why), -1);
 	/* PEM with a NUL inside. */
 	buf_reset(&enc);
-	tls_b64_encode("-----BEGIN X\0", 13, &enc);
+	base64_encode("-----BEGIN X\0", 13, &enc);
 	assert_int_equal(tls_sni_value(enc.p, enc.len, &out, &why), -1);
 	buf_free(&enc);
 	buf_free(&out);
@@ -398,7 +348,6 @@ main(void)
 		cmocka_unit_test(test_cipherlist),
 		cmocka_unit_test(test_policy),
 		cmocka_unit_test(test_policy_bad),
-		cmocka_unit_test(test_b64),
 		cmocka_unit_test(test_sni_value),
 		cmocka_unit_test(test_chain_pem_bad),
 	};
