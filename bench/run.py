@@ -741,12 +741,16 @@ def tls_chain(mta_cls, base, cert, key, n, size, sessions, tls):
     common = ["mynetworks = 127.0.0.0/8", "smtpd_peername_lookup = no"]
     a = b = None
     try:
+        # Distinct names: a server that greets with the client's own
+        # name is a mail loop.
         b = start_mta(mta_cls, os.path.join(base, tag + "-b"),
-                      common + ["relayhost = [127.0.0.1]:%d" % sink.port] +
+                      common + ["myhostname = b.bench.example",
+                                "relayhost = [127.0.0.1]:%d" % sink.port] +
                       (tls_server_params(cert, key) if tls else []),
                       [smtpd_line(mta_cls, pb)])
         a = start_mta(mta_cls, os.path.join(base, tag + "-a"),
-                      common + ["relayhost = [127.0.0.1]:%d" % pb] +
+                      common + ["myhostname = a.bench.example",
+                                "relayhost = [127.0.0.1]:%d" % pb] +
                       (["smtp_tls_security_level = encrypt",
                         "smtp_tls_loglevel = 1"] if tls else []),
                       [smtpd_line(mta_cls, pa)])
