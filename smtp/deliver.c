@@ -294,33 +294,38 @@ smtp_use(struct smtp_ctx *ctx, struct smtp_sess *ss)
 /*
  * smtp_try_dest - deliver what is left through one destination; name
  * is the next hop as written (the key of the TLS policy and of the SASL
- * password table)
+ * password table).  pol is the destination's TLS policy when the caller
+ * has it already, else NULL.
  */
 static void
 smtp_try_dest(struct smtp_ctx *ctx, const char *name,
-    const struct smtp_dest *d)
+    const struct smtp_dest *d, const struct smtp_tls_pol *pol)
 {
 	struct smtp_msg *msg = ctx->msg;
 	struct smtp_addr *addrs;
 	struct smtp_sess *ss;
-	struct smtp_tls_pol pol;
+	struct smtp_tls_pol own;
 	struct smtp_conn ci;
 	struct smtp_err e;
 	size_t n, i;
 
 	smtp_err_init(&e);
-	if (smtp_tls_policy(name, d->host, &pol, &e) < 0) {
-		smtp_msg_fail(msg, &e, NULL);
-		buf_free(&e.why);
-		return;
+	memset(&own, 0, sizeof(own));
+	if (pol == NULL) {
+		if (smtp_tls_policy(name, d->host, &own, &e) < 0) {
+			smtp_msg_fail(msg, &e, NULL);
+			buf_free(&e.why);
+			return;
+		}
+		pol = &own;
 	}
 	memset(&ci, 0, sizeof(ci));
-	ci.pol = &pol;
+	ci.pol = pol;
 	ci.queue_id = msg->req->queue_id;
 	if (smtp_addr_list(d, &addrs, &n, &e) < 0) {
 		smtp_msg_fail(msg, &e, NULL);
 		buf_free(&e.why);
-		smtp_tls_policy_free(&pol);
+		smtp_tls_policy_free(&own);
 		return;
 	}
 	for (i = 0; i < n && msg->todo > 0 && !msg->abandoned; i++) {
@@ -356,7 +361,7 @@ smtp_try_dest(struct smtp_ctx *ctx, const char *name,
 	}
 	free(addrs);
 	buf_free(&e.why);
-	smtp_tls_policy_free(&pol);
+	smtp_tls_policy_free(&own);
 }
 
 /* smtp_finish - log the recipients without a final result yet */
@@ -479,7 +484,7 @@ smtp_fallback(struct smtp_ctx *ctx)
 			    "lmtp" : "smtp", buf_str(&why));
 			continue;
 		}
-		smtp_try_dest(ctx, relays->v[i], &d);
+		smtp_try_dest(ctx, relays->v[i], &d, NULL);
 	}
 	argv_free(relays);
 	buf_free(&why);
@@ -543,26 +548,32 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 		goto done;
 	}
 
-	/* The cached session only if it has the same TLS policy. */
+	/*
+	 * The destination's TLS policy, looked up once per message: a
+	 * cached session only if it has the same policy, new ones with it.
+	 */
 	smtp_err_init(&terr);
-	if (smtp_tls_policy(req->nexthop, dest.host, &pol, &terr) == 0 &&
-	    (ss = smtp_cache_take(ctx.key, pol.key)) != NULL) {
-		if (ss->features & SMTP_F_PIPELINING) {
-			/* RSET goes in front of MAIL FROM. */
-			ss->rset = 1;
-			smtp_use(&ctx, ss);
-		} else if (smtp_sess_rset(ss) == 0) {
-			smtp_use(&ctx, ss);
-		} else if (stream_error(ss->s)) {
-			smtp_sess_free(ss);
-		} else {
-			smtp_sess_quit(ss);
+	if (smtp_tls_policy(req->nexthop, dest.host, &pol, &terr) < 0) {
+		smtp_msg_fail(&msg, &terr, NULL);
+	} else {
+		if ((ss = smtp_cache_take(ctx.key, pol.key)) != NULL) {
+			if (ss->features & SMTP_F_PIPELINING) {
+				/* RSET goes in front of MAIL FROM. */
+				ss->rset = 1;
+				smtp_use(&ctx, ss);
+			} else if (smtp_sess_rset(ss) == 0) {
+				smtp_use(&ctx, ss);
+			} else if (stream_error(ss->s)) {
+				smtp_sess_free(ss);
+			} else {
+				smtp_sess_quit(ss);
+			}
 		}
+		if (msg.todo > 0)
+			smtp_try_dest(&ctx, req->nexthop, &dest, &pol);
 	}
 	smtp_tls_policy_free(&pol);
 	buf_free(&terr.why);
-	if (msg.todo > 0)
-		smtp_try_dest(&ctx, req->nexthop, &dest);
 	if (msg.todo > 0 && !msg.abandoned)
 		smtp_fallback(&ctx);
 

@@ -726,8 +726,7 @@ ck_log(struct ck_ctx *c, const char *action, const char *text)
 		buf_printf(&b, " from=<%s>", st->sender);
 	if (st->recipient)
 		buf_printf(&b, " to=<%s>", st->recipient);
-	if (st->protocol)
-		buf_printf(&b, " proto=%s", st->protocol);
+	buf_printf(&b, " proto=%s", smtpd_protocol(st));
 	if (st->helo_name)
 		buf_printf(&b, " helo=<%s>", st->helo_name);
 	log_info("%s", buf_str(&b));

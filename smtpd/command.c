@@ -140,12 +140,6 @@ smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 	st->helo_name = xstrdup(arg);
 	st->esmtp = esmtp;
 	st->pipelining = esmtp;
-	/* RFC 3848: "S" for a TLS session, "A" (sasl.c) once logged in. */
-	if (st->tls_active)
-		st->protocol = esmtp ? "ESMTPS" : "SMTPS";
-	else
-		st->protocol = esmtp ? "ESMTP" : "SMTP";
-	smtpd_sasl_protocol(st);
 	if (!esmtp) {
 		smtpd_reply(st, "250 %s", mail_cfg.myhostname);
 		return 0;
@@ -181,6 +175,23 @@ smtpd_helo(struct smtpd_state *st, char *arg, int esmtp)
 	smtpd_reply(st, "%s", r.p);
 	buf_free(&r);
 	return 0;
+}
+
+/*
+ * smtpd_protocol - the protocol name for Received:, logs and policy
+ * requests (RFC 3848): ESMTP after EHLO, "S" inside TLS, "A" once
+ * logged in.  Derived from the session, never stored.
+ */
+const char *
+smtpd_protocol(const struct smtpd_state *st)
+{
+	static const char *const names[] = {
+		"SMTP", "SMTPA", "SMTPS", "SMTPSA",
+		"ESMTP", "ESMTPA", "ESMTPS", "ESMTPSA",
+	};
+
+	return names[(st->esmtp ? 4 : 0) | (st->tls_active ? 2 : 0) |
+	    (st->sasl_username != NULL ? 1 : 0)];
 }
 
 /*

@@ -154,7 +154,7 @@ smtpd_open_queue(struct smtpd_state *st)
 		argv_addf(&attrs, "reverse_client_name=%s", st->reverse_name);
 		argv_addf(&attrs, "client_address=%s", st->client_addr);
 		argv_addf(&attrs, "client_port=%s", st->client_port);
-		argv_addf(&attrs, "protocol=%s", st->protocol);
+		argv_addf(&attrs, "protocol=%s", smtpd_protocol(st));
 		if (st->helo_name)
 			argv_addf(&attrs, "helo_name=%s", st->helo_name);
 		if (st->dsn_envid)
@@ -242,7 +242,7 @@ smtpd_open_queue(struct smtpd_state *st)
 	smtpd_tls_received(st, &h);
 	smtpd_sasl_received(st, &h);
 	buf_printf(&h, "\n\tby %s (%s) with %s", mail_cfg.myhostname,
-	    mail_cfg.mail_name, st->protocol);
+	    mail_cfg.mail_name, smtpd_protocol(st));
 	if (st->queue_id[0])
 		buf_printf(&h, " id %s", st->queue_id);
 	if (st->rcpts.n == 1)
@@ -286,7 +286,7 @@ smtpd_finish(struct smtpd_state *st)
 		log_info("%s: reject: %s from %s: 552 5.3.4 Error: message "
 		    "file too big; from=<%s> proto=%s helo=<%s>",
 		    st->queue_id[0] ? st->queue_id : "NOQUEUE", st->last_cmd,
-		    st->namaddr, st->sender, st->protocol,
+		    st->namaddr, st->sender, smtpd_protocol(st),
 		    st->helo_name ? st->helo_name : "");
 		smtpd_reply(st, "552 5.3.4 Error: message file too big");
 		smtpd_reset(st);
@@ -340,7 +340,7 @@ smtpd_finish(struct smtpd_state *st)
 			    st->namaddr, cleanup_stat_smtp(status),
 			    cleanup_stat_dsn(status), reason.len ? reason.p :
 			    cleanup_stat_text(status), st->sender,
-			    st->protocol, st->helo_name ? st->helo_name : "");
+			    smtpd_protocol(st), st->helo_name ? st->helo_name : "");
 			smtpd_reply(st, "%d %s Error: %s",
 			    cleanup_stat_smtp(status), cleanup_stat_dsn(status),
 			    reason.len ? reason.p :

@@ -38,6 +38,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "tls/tls.h"
 #include "util/events.h"
 #include "util/htable.h"
 #include "util/log.h"
@@ -287,6 +288,7 @@ ck_policy_encode(struct ck_ctx *c, const char *context, struct buf *out)
 {
 	struct smtpd_state *st = c->st;
 	char num[32];
+	const struct tls_sess *tls;
 
 	if (st->chk.instance[0] == 0) {
 		struct timeval tv;
@@ -300,7 +302,7 @@ ck_policy_encode(struct ck_ctx *c, const char *context, struct buf *out)
 	buf_reset(out);
 	ck_attr(out, "request", "smtpd_access_policy");
 	ck_attr(out, "protocol_state", c->where);
-	ck_attr(out, "protocol_name", st->protocol ? st->protocol : "SMTP");
+	ck_attr(out, "protocol_name", smtpd_protocol(st));
 	ck_attr(out, "helo_name", st->helo_name);
 	ck_attr(out, "queue_id", st->queue_id);
 	ck_attr(out, "sender", st->sender);
@@ -317,13 +319,24 @@ ck_policy_encode(struct ck_ctx *c, const char *context, struct buf *out)
 	snprintf(num, sizeof(num), "%ld", strcmp(c->where,
 	    "END-OF-MESSAGE") == 0 ? st->msg_size : st->size_declared);
 	ck_attr(out, "size", num);
-	ck_attr(out, "ccert_subject", "");
-	ck_attr(out, "ccert_issuer", "");
-	ck_attr(out, "ccert_fingerprint", "");
+	/*
+	 * TLS, as Postfix fills it: subject and issuer of a client
+	 * certificate that verified, the fingerprint of any client
+	 * certificate (smtpd_tls_fingerprint_digest).  Public key
+	 * fingerprints are not computed: always empty.
+	 */
+	tls = st->tls_active ? st->tls : NULL;
+	ck_attr(out, "ccert_subject", tls && tls->peer_cert &&
+	    tls->chain_ok ? tls->peer_cn : "");
+	ck_attr(out, "ccert_issuer", tls && tls->peer_cert &&
+	    tls->chain_ok ? tls->issuer_cn : "");
+	ck_attr(out, "ccert_fingerprint", tls && tls->peer_cert ?
+	    tls->peer_fpt : "");
 	ck_attr(out, "ccert_pubkey_fingerprint", "");
-	ck_attr(out, "encryption_protocol", "");
-	ck_attr(out, "encryption_cipher", "");
-	ck_attr(out, "encryption_keysize", "0");
+	ck_attr(out, "encryption_protocol", tls ? tls->protocol : "");
+	ck_attr(out, "encryption_cipher", tls ? tls->cipher : "");
+	snprintf(num, sizeof(num), "%d", tls ? tls->bits : 0);
+	ck_attr(out, "encryption_keysize", num);
 	ck_attr(out, "etrn_domain", "");
 	ck_attr(out, "stress", "");
 	ck_attr(out, "client_port", st->client_port);

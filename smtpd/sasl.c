@@ -29,7 +29,8 @@
  *		Authentication lasts for the session: RSET and a second
  *		EHLO keep it; smtpd_sasl_reset() ends it (STARTTLS, end of
  *		session).  Once authenticated, the protocol name gets an
- *		"A" (ESMTPA, ESMTPSA), the "QUEUEID: client=" line gets
+ *		"A" (ESMTPA, ESMTPSA: smtpd_protocol()), the "QUEUEID:
+ *		client=" line gets
  *		sasl_method, sasl_username (and sasl_sender) and so does the
  *		queue file; MAIL FROM's AUTH= parameter is recorded as
  *		sasl_sender, for an authenticated session only (RFC 4954
@@ -234,29 +235,6 @@ smtpd_sasl_clean(const char *s, size_t max)
 }
 
 /*
- * smtpd_sasl_protocol - the protocol name of an authenticated session
- * gets an "A" after whatever the base is (ESMTPA, ESMTPSA, SMTPA).  The
- * engine calls this whenever it sets st->protocol (EHLO, HELO).
- */
-void
-smtpd_sasl_protocol(struct smtpd_state *st)
-{
-	size_t n;
-
-	if (st->sasl_username == NULL || st->protocol == NULL ||
-	    st->protocol == st->sasl_protocol)
-		return;
-	n = strlen(st->protocol);
-	if (n + 2 > sizeof(st->sasl_protocol))
-		return;
-	memcpy(st->sasl_protocol, st->protocol, n);
-	st->sasl_protocol[n] = 'A';
-	st->sasl_protocol[n + 1] = 0;
-	st->sasl_protocol_base = st->protocol;
-	st->protocol = st->sasl_protocol;
-}
-
-/*
  * smtpd_sasl_reset - forget authentication and the backend connection
  * (after STARTTLS, and at the end of the session).
  */
@@ -271,9 +249,6 @@ smtpd_sasl_reset(struct smtpd_state *st)
 	st->sasl_username = NULL;
 	free(st->sasl_sender);
 	st->sasl_sender = NULL;
-	if (st->protocol == st->sasl_protocol)
-		st->protocol = st->sasl_protocol_base;
-	st->sasl_protocol[0] = 0;
 }
 
 /* smtpd_sasl_failed - log and answer a failed exchange */
@@ -369,7 +344,6 @@ smtpd_sasl_exchange(struct smtpd_state *st, struct xsasl_server *xs,
 	st->sasl_username = smtpd_sasl_clean(name, 256);
 	st->sasl_method = xstrdup(mech);
 	st->ok_auth++;
-	smtpd_sasl_protocol(st);
 	smtpd_reply(st, "235 2.7.0 Authentication successful");
 out:
 	buf_free(&data);

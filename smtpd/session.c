@@ -294,7 +294,6 @@ smtpd_session(struct stream *s, int standalone)
 	st.s = s;
 	st.standalone = standalone;
 	st.s->timeout = (int)smtpd_cfg.smtpd_timeout;
-	st.protocol = "SMTP";
 	st.last_cmd = "CONNECT";
 	buf_init(&st.check_reply);
 	argv_init(&st.rcpts);

@@ -195,7 +195,6 @@ struct smtpd_state {
 	/* Session. */
 	char	*helo_name;		/* NULL until HELO/EHLO */
 	int	 esmtp;
-	const char *protocol;		/* "SMTP", "ESMTP" */
 	int	 pipelining;		/* client used EHLO: may pipeline */
 	int	 error_count;
 	int	 junk_count;
@@ -228,8 +227,6 @@ struct smtpd_state {
 	struct xsasl_server *sasl_server;	/* NULL until first needed */
 	char	*sasl_method;		/* NULL: not authenticated */
 	char	*sasl_username;
-	char	 sasl_protocol[16];	/* st->protocol plus "A" */
-	const char *sasl_protocol_base;	/* st->protocol without it */
 
 	/* Transaction. */
 	char	*sender;		/* NULL: no MAIL yet; "" is <> */
@@ -287,8 +284,8 @@ const char *smtpd_sasl_ehlo_mechs(struct smtpd_state *);
 int	 smtpd_sasl_auth(struct smtpd_state *, char *);
 int	 smtpd_sasl_mail_opt(struct smtpd_state *, const char *, int *,
 	    char **);
-void	 smtpd_sasl_protocol(struct smtpd_state *);
 void	 smtpd_sasl_reset(struct smtpd_state *);
+const char *smtpd_protocol(const struct smtpd_state *);
 int	 smtpd_sasl_parse_auth(char *, char **, char **);
 void	 smtpd_sasl_received(struct smtpd_state *, struct buf *);
 /* anvil.c: per-client limits through anvil(8). */

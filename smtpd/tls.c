@@ -273,6 +273,7 @@ smtpd_tls_starttls(struct smtpd_state *st, const char *arg)
 		smtpd_reply(st, "554 5.5.1 Error: TLS already active");
 		return smtpd_error(st);
 	}
+	/* Not offered here (level none, sendmail -bs): Postfix's reply. */
 	if (st->standalone || smtpd_tls_level < TLS_LEV_MAY) {
 		smtpd_reply(st, "502 5.5.1 Error: command not implemented");
 		return smtpd_error(st);
@@ -305,7 +306,6 @@ smtpd_tls_starttls(struct smtpd_state *st, const char *arg)
 	st->helo_name = NULL;
 	st->esmtp = 0;
 	st->pipelining = 0;
-	st->protocol = "SMTP";
 	smtpd_sasl_reset(st);
 	return 0;
 }
@@ -341,7 +341,7 @@ smtpd_tls_required(struct smtpd_state *st)
 	r = smtpd_tls_ctx != NULL ? "530 5.7.0 Must issue a STARTTLS command "
 	    "first" : "454 4.7.0 TLS not available due to local problem";
 	log_info("NOQUEUE: reject: %s from %s: %s; proto=%s helo=<%s>",
-	    st->last_cmd, st->namaddr, r, st->protocol, st->helo_name ?
+	    st->last_cmd, st->namaddr, r, smtpd_protocol(st), st->helo_name ?
 	    st->helo_name : "");
 	smtpd_reply(st, "%s", r);
 	return 1;

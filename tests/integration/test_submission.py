@@ -139,6 +139,35 @@ def test_swaks_tls_auth(submission):
     inst.sink.wait(2)
 
 
+def test_policy_request_tls_and_sasl(submission, tls_ca, policy_server):
+    """A policy server sees the TLS protocol, cipher and key size and the
+    login of a submission session, and protocol_name ESMTPSA."""
+    inst = submission
+    # The service overrides the recipient and relay restrictions.
+    inst.params["smtpd_data_restrictions"] = (
+        "check_policy_service " + policy_server.address)
+    inst.start()
+    s = smtplib.SMTP("127.0.0.1", inst.sub_port, local_hostname=HELO,
+                     timeout=30)
+    try:
+        s.starttls(context=client_ctx(tls_ca))
+        s.ehlo()
+        s.login("alice", USERS["alice"])
+        cipher = s.sock.cipher()
+        s.sendmail(SENDER, ["e@remote.example"], "Subject: p\r\n\r\nx\r\n")
+    finally:
+        s.quit()
+    policy_server.wait(1)
+    req = policy_server.requests[-1]
+    assert req["protocol_name"] == "ESMTPSA"
+    assert req["sasl_username"] == "alice"
+    assert req["encryption_protocol"] == cipher[1]
+    assert req["encryption_cipher"] == cipher[0]
+    assert req["encryption_keysize"] == str(cipher[2])
+    # No client certificate was sent.
+    assert req["ccert_subject"] == "" and req["ccert_fingerprint"] == ""
+
+
 def test_smtps_implicit_tls(submission, tls_ca):
     inst = submission
     inst.start()

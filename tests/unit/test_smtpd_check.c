@@ -226,7 +226,7 @@ st_init(struct smtpd_state *st, const char *addr, const char *name)
 	strlcpy_trunc(st->reverse_name, name, sizeof(st->reverse_name));
 	snprintf(st->namaddr, sizeof(st->namaddr), "%s[%s]", name, addr);
 	st->client_family = strchr(addr, ':') ? AF_INET6 : AF_INET;
-	st->protocol = "ESMTP";
+	st->esmtp = 1;
 	st->last_cmd = "RCPT";
 }
 

@@ -3,8 +3,8 @@
  * DESCRIPTION	The AUTH command argument parser (mechanism syntax and
  *		case, optional initial response, hostile arguments), the
  *		xtext decoder of MAIL FROM AUTH= (RFC 3461/4954), and the
- *		protocol name of an authenticated session (the "A" is added
- *		to whatever the base is, once, and removed by a reset).
+ *		protocol name (smtpd_protocol(): "S" with TLS, "A" once
+ *		logged in, gone after smtpd_sasl_reset()).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -75,7 +75,7 @@ test_parse_auth_hostile(void **state)
 		assert_int_equal(auth(bad[i], m, r), -1);
 }
 
-/* test_protocol_name - ESMTP -> ESMTPA, ESMTPS -> ESMTPSA, reset */
+/* test_protocol_name - SMTP/ESMTP, "S" with TLS, "A" once logged in */
 static void
 test_protocol_name(void **state)
 {
@@ -83,28 +83,20 @@ test_protocol_name(void **state)
 
 	(void)state;
 	memset(&st, 0, sizeof(st));
-	st.protocol = "ESMTP";
-	smtpd_sasl_protocol(&st);
-	assert_string_equal(st.protocol, "ESMTP");	/* not authenticated */
+	assert_string_equal(smtpd_protocol(&st), "SMTP");
+	st.esmtp = 1;
+	assert_string_equal(smtpd_protocol(&st), "ESMTP");
 	st.sasl_username = xstrdup("alice");
 	st.sasl_method = xstrdup("PLAIN");
-	smtpd_sasl_protocol(&st);
-	assert_string_equal(st.protocol, "ESMTPA");
-	smtpd_sasl_protocol(&st);
-	assert_string_equal(st.protocol, "ESMTPA");	/* once */
-	st.protocol = "ESMTPS";				/* a new EHLO */
-	smtpd_sasl_protocol(&st);
-	assert_string_equal(st.protocol, "ESMTPSA");
+	assert_string_equal(smtpd_protocol(&st), "ESMTPA");
+	st.tls_active = 1;
+	assert_string_equal(smtpd_protocol(&st), "ESMTPSA");
 	smtpd_sasl_reset(&st);
 	assert_null(st.sasl_username);
 	assert_null(st.sasl_method);
-	assert_string_equal(st.protocol, "ESMTPS");
-	/* A base too long for the buffer stays as it is. */
-	st.sasl_username = xstrdup("bob");
-	st.protocol = "ABCDEFGHIJKLMNOPQ";
-	smtpd_sasl_protocol(&st);
-	assert_string_equal(st.protocol, "ABCDEFGHIJKLMNOPQ");
-	smtpd_sasl_reset(&st);
+	assert_string_equal(smtpd_protocol(&st), "ESMTPS");
+	st.esmtp = 0;
+	assert_string_equal(smtpd_protocol(&st), "SMTPS");
 }
 
 /* test_xtext - AUTH=<addr> values: decoding and what is refused */
