@@ -50,7 +50,7 @@ _children = {}
 def _kill_leftovers():
     for pid in list(_children):
         try:
-            os.kill(pid, signal.SIGKILL)
+            os.killpg(pid, signal.SIGKILL)
         except OSError:
             pass
 
@@ -66,7 +66,9 @@ def _spawn(argv, **kw):
 
 
 def _reap(p, timeout=5):
-    """Stop a process started by _spawn: SIGTERM, then SIGKILL."""
+    """Stop a process started by _spawn: SIGTERM, then SIGKILL; then
+    SIGKILL to its process group (its own session), so that workers it
+    forked (saslauthd's, dovecot's auth process) go too."""
     if p is None:
         return
     if p.poll() is None:
@@ -78,7 +80,59 @@ def _reap(p, timeout=5):
             p.wait(timeout)
         except OSError:
             pass
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except OSError:
+        pass
     _children.pop(p.pid, None)
+
+
+class SmtpClient:
+    """A line-level SMTP client: the greeting is read at connect (in
+    .greeting); cmd(line) sends a line with CRLF and returns the reply
+    as (code, text of all lines without their codes)."""
+
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+        self.buf = b""
+        self.greeting = self.reply()
+
+    def send(self, line):
+        data = line if isinstance(line, bytes) else line.encode()
+        self.s.sendall(data + b"\r\n")
+
+    def reply(self):
+        """(code, full text) of one possibly multi-line reply."""
+        lines = []
+        while True:
+            while b"\n" not in self.buf:
+                chunk = self.s.recv(65536)
+                if not chunk:
+                    raise EOFError("connection closed after %r" % lines)
+                self.buf += chunk
+            line, self.buf = self.buf.split(b"\n", 1)
+            line = line.rstrip(b"\r").decode("latin-1")
+            lines.append(line)
+            if len(line) < 4 or line[3] != "-":
+                return int(line[:3]), "\n".join(l[4:] for l in lines)
+
+    def cmd(self, line):
+        self.send(line)
+        return self.reply()
+
+    def closed(self, timeout=5):
+        """Did the server close the connection?"""
+        self.s.settimeout(timeout)
+        try:
+            return self.s.recv(1) == b""
+        except (ConnectionResetError, socket.timeout):
+            return True
+
+    def close(self):
+        try:
+            self.s.close()
+        except OSError:
+            pass
 
 
 def wait_until(pred, timeout=30.0, interval=0.02, what="condition"):

@@ -25,7 +25,6 @@ Users: alice / "alice-secret" and bob / "bob-secret" everywhere.
 import os
 import pwd
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -239,12 +238,7 @@ class Dovecot:
     def stop(self):
         """Stop dovecot and every process it started (its auth process
         would otherwise go on serving connections it has)."""
-        pgid = self.proc.pid
         _reap(self.proc, timeout=10)
-        try:
-            os.killpg(pgid, signal.SIGKILL)
-        except OSError:
-            pass
         self.proc = None
         wait_until(lambda: not os.path.exists(self.socket) or
                    not self._connectable(), 10, what="dovecot stopped")
@@ -268,11 +262,5 @@ class Dovecot:
             return ""
 
     def cleanup(self):
-        if self.proc is not None:
-            pgid = self.proc.pid
-            _reap(self.proc, timeout=10)
-            try:
-                os.killpg(pgid, signal.SIGKILL)
-            except OSError:
-                pass
+        _reap(self.proc, timeout=10)
         shutil.rmtree(self.dir, ignore_errors=True)

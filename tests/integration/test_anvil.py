@@ -21,6 +21,7 @@ import time
 import pytest
 
 from conftest import VALGRIND, not_under_valgrind, wait_for
+from fixtures import SmtpClient as Client
 
 CHROOT = "n" if VALGRIND else "y"
 
@@ -47,43 +48,6 @@ def start_smtpd(instance, **params):
     instance.start()
 
 
-class Client:
-    """A raw SMTP client: the greeting is read at connect."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=15)
-        self.f = self.s.makefile("rb")
-        self.greeting = self.reply()
-
-    def reply(self):
-        lines = []
-        while True:
-            line = self.f.readline()
-            if not line:
-                raise EOFError("closed after %r" % lines)
-            line = line.rstrip(b"\r\n").decode("latin-1")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                return line[:3], "\n".join(lines)
-
-    def cmd(self, text):
-        self.s.sendall(text.encode() + b"\r\n")
-        return self.reply()
-
-    def closed(self):
-        self.s.settimeout(5)
-        try:
-            return self.s.recv(1) == b""
-        except (ConnectionResetError, socket.timeout):
-            return True
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
-
-
 def quit(c):
     c.cmd("QUIT")
     c.close()
@@ -93,9 +57,9 @@ def quit(c):
 def test_connection_count_limit(instance):
     start_smtpd(instance, smtpd_client_connection_count_limit="2")
     held = [Client(instance.smtp_port) for _ in range(2)]
-    assert all(c.greeting[0] == "220" for c in held)
+    assert all(c.greeting[0] == 220 for c in held)
     third = Client(instance.smtp_port)
-    assert third.greeting == ("421", "421 4.7.0 mx.test.example Error: too "
+    assert third.greeting == (421, "4.7.0 mx.test.example Error: too "
                               "many connections from 127.0.0.1")
     assert third.closed()
     instance.wait_log(r"warning: Connection concurrency limit exceeded: 3 "
@@ -103,7 +67,7 @@ def test_connection_count_limit(instance):
                       % re.escape(instance.service))
     # A connection that ends makes room (its disconnect reached anvil).
     quit(held.pop())
-    wait_for(lambda: Client(instance.smtp_port).greeting[0] == "220", 10,
+    wait_for(lambda: Client(instance.smtp_port).greeting[0] == 220, 10,
              what="room after a disconnect")
     for c in held:
         quit(c)
@@ -113,9 +77,9 @@ def test_connection_count_limit(instance):
 def test_killed_smtpd_releases_its_connection(instance):
     start_smtpd(instance, smtpd_client_connection_count_limit="1")
     held = Client(instance.smtp_port)
-    assert held.greeting[0] == "220"
+    assert held.greeting[0] == 220
     c = Client(instance.smtp_port)
-    assert c.greeting[0] == "421"
+    assert c.greeting[0] == 421
     c.close()
     # The smtpd process that serves "held" dies without a disconnect:
     # anvil drops what its connection counted.
@@ -124,7 +88,7 @@ def test_killed_smtpd_releases_its_connection(instance):
     for pid in busy:
         os.kill(pid, signal.SIGKILL)
     held.close()
-    wait_for(lambda: Client(instance.smtp_port).greeting[0] == "220", 15,
+    wait_for(lambda: Client(instance.smtp_port).greeting[0] == 220, 15,
              what="room after smtpd died")
 
 
@@ -134,12 +98,12 @@ def test_connection_rate_limit_and_time_unit(instance):
     start = time.monotonic()
     for _ in range(3):
         c = Client(instance.smtp_port)
-        assert c.greeting[0] == "220"
+        assert c.greeting[0] == 220
         quit(c)
     c = Client(instance.smtp_port)
     # (Unless the four took longer than the unit: a slow valgrind run.)
     if time.monotonic() - start < 4.5:
-        assert c.greeting == ("421", "421 4.7.0 mx.test.example Error: too "
+        assert c.greeting == (421, "4.7.0 mx.test.example Error: too "
                               "many connections from 127.0.0.1")
         instance.wait_log(r"warning: Connection rate limit exceeded: 4 "
                           r"from \S*\[127\.0\.0\.1\] for service %s"
@@ -149,7 +113,7 @@ def test_connection_rate_limit_and_time_unit(instance):
     # first connection, before this point.
     time.sleep(5.3)
     c = Client(instance.smtp_port)
-    assert c.greeting[0] == "220"
+    assert c.greeting[0] == 220
     quit(c)
 
 
@@ -159,15 +123,15 @@ def test_message_rate_limit(instance):
     c = Client(instance.smtp_port)
     c.cmd("EHLO client.example")
     for _ in range(2):
-        assert c.cmd("MAIL FROM:<a@client.example>")[0] == "250"
-        assert c.cmd("RSET")[0] == "250"
+        assert c.cmd("MAIL FROM:<a@client.example>")[0] == 250
+        assert c.cmd("RSET")[0] == 250
     assert c.cmd("MAIL FROM:<a@client.example>") == (
-        "450", "450 4.7.1 Error: too much mail from 127.0.0.1")
+        450, "4.7.1 Error: too much mail from 127.0.0.1")
     # Another session shares the count (anvil, not the process).
     quit(c)
     c = Client(instance.smtp_port)
     c.cmd("EHLO client.example")
-    assert c.cmd("MAIL FROM:<a@client.example>")[0] == "450"
+    assert c.cmd("MAIL FROM:<a@client.example>")[0] == 450
     quit(c)
     instance.wait_log(r"warning: Message delivery request rate limit "
                       r"exceeded: 3 from \S*\[127\.0\.0\.1\] for service %s"
@@ -178,12 +142,12 @@ def test_recipient_rate_limit(instance):
     start_smtpd(instance, smtpd_client_recipient_rate_limit="3")
     c = Client(instance.smtp_port)
     c.cmd("EHLO client.example")
-    assert c.cmd("MAIL FROM:<a@client.example>")[0] == "250"
+    assert c.cmd("MAIL FROM:<a@client.example>")[0] == 250
     for i in range(3):
         assert c.cmd("RCPT TO:<r%d@mx.test.example>" % i)[0] in (
-            "250", "550"), "a recipient check answered, not the limit"
+            250, 550), "a recipient check answered, not the limit"
     assert c.cmd("RCPT TO:<r9@mx.test.example>") == (
-        "452", "452 4.7.1 Error: too many recipients from 127.0.0.1")
+        452, "4.7.1 Error: too many recipients from 127.0.0.1")
     quit(c)
     instance.wait_log(r"warning: Recipient address rate limit exceeded: 4 "
                       r"from \S*\[127\.0\.0\.1\] for service %s"
@@ -196,10 +160,10 @@ def test_mynetworks_exempt_by_default(instance):
                 smtpd_client_message_rate_limit="1",
                 smtpd_client_event_limit_exceptions=None)
     held = [Client(instance.smtp_port) for _ in range(3)]
-    assert all(c.greeting[0] == "220" for c in held)
+    assert all(c.greeting[0] == 220 for c in held)
     held[0].cmd("EHLO client.example")
     for _ in range(3):
-        assert held[0].cmd("MAIL FROM:<a@client.example>")[0] == "250"
+        assert held[0].cmd("MAIL FROM:<a@client.example>")[0] == 250
         held[0].cmd("RSET")
     for c in held:
         quit(c)
@@ -210,7 +174,7 @@ def test_explicit_exceptions(instance):
     start_smtpd(instance, smtpd_client_connection_count_limit="1",
           smtpd_client_event_limit_exceptions="10.0.0.0/8, 127.0.0.1")
     held = [Client(instance.smtp_port) for _ in range(2)]
-    assert all(c.greeting[0] == "220" for c in held)
+    assert all(c.greeting[0] == 220 for c in held)
     for c in held:
         quit(c)
 
@@ -220,7 +184,7 @@ def test_anvil_down_fails_open(instance):
                                    if not l.startswith("anvil")) + "\n"
     start_smtpd(instance, smtpd_client_connection_count_limit="1")
     held = [Client(instance.smtp_port) for _ in range(2)]
-    assert all(c.greeting[0] == "220" for c in held)
+    assert all(c.greeting[0] == 220 for c in held)
     for c in held:
         quit(c)
     instance.wait_log(r"warning: no answer from anvil: connect: ")

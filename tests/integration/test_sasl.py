@@ -10,13 +10,12 @@ import os
 import re
 import shutil
 import smtplib
-import socket
 import subprocess
 
 import pytest
 
 from conftest import IS_ROOT, VALGRIND, run, wait_for
-from fixtures import free_port
+from fixtures import SmtpClient as Client, free_port
 from ldap_fixture import slapd  # noqa: F401  (pytest fixture)
 from sasl_fixture import CyrusSasldb, Dovecot, Saslauthd, USERS
 
@@ -34,41 +33,6 @@ def b64(s):
 
 def plain(user, password):
     return b64("\0%s\0%s" % (user, password))
-
-
-class Client:
-    """A line-level SMTP client."""
-
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
-        self.buf = b""
-        self.greeting = self.reply()
-
-    def send(self, line):
-        data = line if isinstance(line, bytes) else line.encode()
-        self.s.sendall(data + b"\r\n")
-
-    def reply(self):
-        """(code, full text) of one possibly multi-line reply."""
-        lines = []
-        while True:
-            while b"\n" not in self.buf:
-                chunk = self.s.recv(65536)
-                if not chunk:
-                    raise EOFError("connection closed after %r" % lines)
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            line = line.rstrip(b"\r").decode("latin-1")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                return int(line[:3]), "\n".join(l[4:] for l in lines)
-
-    def cmd(self, line):
-        self.send(line)
-        return self.reply()
-
-    def close(self):
-        self.s.close()
 
 
 def setup_smtpd(inst, chroot=True, extra=""):
