@@ -353,10 +353,11 @@ smtp_tls_handshake(struct smtp_sess *ss, const struct smtp_addr *a,
 		    qid ? qid : "", qid ? ": " : "", tls_trust_name(ts->trust),
 		    ss->relay, buf_str(&sum), ts->reused ?
 		    " (session reused)" : "");
-		if (ts->peer_cert && smtp_cfg.tls_loglevel >= 2)
-			log_info("%s: server certificate subject CN \"%s\", "
-			    "issuer CN \"%s\", fingerprint %s", ss->relay,
-			    ts->peer_cn, ts->issuer_cn, ts->peer_fpt);
+		if (ts->peer_cert && smtp_cfg.tls_loglevel >= 2) {
+			buf_reset(&sum);
+			tls_sess_peer(ts, &sum);
+			log_info("%s: %s", ss->relay, buf_str(&sum));
+		}
 	}
 	if (pol->level >= TLS_LEV_VERIFY && ts->trust != TLS_TRUST_VERIFIED) {
 		const char *reason;

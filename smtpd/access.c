@@ -11,7 +11,9 @@
  *		Mail addresses, after trivial-rewrite made them canonical:
  *		user+ext@domain, user@domain, the domain and its parents,
  *		user+ext@, user@.  The null sender is looked up as
- *		smtpd_null_access_lookup_key.  Only the first (whole) key is
+ *		smtpd_null_access_lookup_key.  Client certificates: the
+ *		certificate fingerprint, then the public key fingerprint
+ *		(both whole keys).  Only the first (whole) key is
  *		given to pattern tables (regexp:, pcre:, cidr:, tcp:).  The
  *		first key found decides, even if it says DUNNO.
  *
@@ -410,6 +412,27 @@ ck_access_client(struct ck_ctx *c, struct maps *maps, const char *table,
 		status = ck_access_lookup(c, maps, table, a, CK_PARTIAL,
 		    &found, name, class);
 	}
+	return found || c->fatal ? status : CK_DUNNO;
+}
+
+/*
+ * ck_access_ccert - check_ccert_access: the client certificate's
+ * fingerprint, then its public key fingerprint; the reply names the
+ * certificate's subject CN.  Whether the chain verified does not matter:
+ * the fingerprint itself is the credential.
+ */
+int
+ck_access_ccert(struct ck_ctx *c, struct maps *maps, const char *table,
+    const char *fpt, const char *pkey_fpt, const char *cn)
+{
+	int found = 0, status;
+
+	status = ck_access_lookup(c, maps, table, fpt, CK_FULL, &found, cn,
+	    CK_CLASS_CCERT);
+	if (found || c->fatal)
+		return status;
+	status = ck_access_lookup(c, maps, table, pkey_fpt, CK_FULL, &found,
+	    cn, CK_CLASS_CCERT);
 	return found || c->fatal ? status : CK_DUNNO;
 }
 

@@ -63,7 +63,9 @@
  *		show_user_unknown_table_name (yes), soft_bounce (no),
  *		queue_minfree (0), message_size_limit,
  *		smtpd_sender_login_maps (the *_sender_login_mismatch
- *		restrictions; the SASL login comes from sasl.c).
+ *		restrictions; the SASL login comes from sasl.c),
+ *		relay_clientcerts (permit_tls_clientcerts; the client
+ *		certificate comes from tls.c).
  * DIAGNOSTICS	"reject:", "reject_warning:", "hold:", "discard:",
  *		"filter:", "redirect:", "warn:", "info:" lines as Postfix
  *		writes them; warnings for configuration errors; "table X has
@@ -87,6 +89,7 @@
 #include "mail/conf.h"
 #include "mail/mail_conf.h"
 #include "server/server.h"
+#include "tls/tls.h"
 #include "util/events.h"
 #include "util/htable.h"
 #include "util/log.h"
@@ -98,7 +101,7 @@
 enum ck_op {
 	OP_PERMIT = 1, OP_REJECT, OP_DEFER, OP_DEFER_IF_PERMIT,
 	OP_DEFER_IF_REJECT, OP_WARN_IF_REJECT, OP_PERMIT_MYNETWORKS,
-	OP_NEVER, OP_REJECT_UNAUTH_DEST, OP_DEFER_UNAUTH_DEST,
+	OP_REJECT_UNAUTH_DEST, OP_DEFER_UNAUTH_DEST,
 	OP_PERMIT_AUTH_DEST, OP_UNLISTED_RCPT, OP_UNLISTED_SENDER,
 	OP_NON_FQDN_SENDER, OP_NON_FQDN_RCPT, OP_NON_FQDN_HELO,
 	OP_INVALID_HELO, OP_UNKNOWN_HELO, OP_UNKNOWN_SENDER_DOMAIN,
@@ -109,6 +112,7 @@ enum ck_op {
 	OP_UNAUTH_PIPELINING, OP_SLEEP, OP_MULTI_RCPT_BOUNCE, OP_CLASS,
 	OP_SASL_AUTH, OP_LOGIN_MISMATCH, OP_AUTH_LOGIN_MISMATCH,
 	OP_KNOWN_LOGIN_MISMATCH, OP_UNAUTH_LOGIN_MISMATCH, OP_CHECK_SASL,
+	OP_TLS_CLIENTCERTS, OP_TLS_ALL_CLIENTCERTS, OP_CHECK_CCERT,
 	OP_UNSUPPORTED
 };
 
@@ -136,8 +140,8 @@ static const struct ck_rest ck_rests[] = {
 	{ "warn_if_reject", OP_WARN_IF_REJECT, ARG_NONE, 0 },
 	{ "permit_mynetworks", OP_PERMIT_MYNETWORKS, ARG_NONE, 0 },
 	{ "permit_sasl_authenticated", OP_SASL_AUTH, ARG_NONE, 0 },
-	{ "permit_tls_clientcerts", OP_NEVER, ARG_NONE, 0 },
-	{ "permit_tls_all_clientcerts", OP_NEVER, ARG_NONE, 0 },
+	{ "permit_tls_clientcerts", OP_TLS_CLIENTCERTS, ARG_NONE, 0 },
+	{ "permit_tls_all_clientcerts", OP_TLS_ALL_CLIENTCERTS, ARG_NONE, 0 },
 	{ "reject_unauth_destination", OP_REJECT_UNAUTH_DEST, ARG_NONE, 1 },
 	{ "defer_unauth_destination", OP_DEFER_UNAUTH_DEST, ARG_NONE, 1 },
 	{ "permit_auth_destination", OP_PERMIT_AUTH_DEST, ARG_NONE, 0 },
@@ -185,6 +189,7 @@ static const struct ck_rest ck_rests[] = {
 	{ "reject_unauthenticated_sender_login_mismatch",
 	    OP_UNAUTH_LOGIN_MISMATCH, ARG_NONE, 0 },
 	{ "check_sasl_access", OP_CHECK_SASL, ARG_TABLE, 0 },
+	{ "check_ccert_access", OP_CHECK_CCERT, ARG_TABLE, 0 },
 	/* Postfix restrictions Postern does not implement (yet). */
 	{ "check_client_a_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "check_client_mx_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
@@ -204,7 +209,6 @@ static const struct ck_rest ck_rests[] = {
 	{ "check_recipient_a_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "check_recipient_mx_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "check_recipient_ns_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
-	{ "check_ccert_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "check_etrn_access", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "permit_dnswl_client", OP_UNSUPPORTED, ARG_OTHER, 0 },
 	{ "permit_rhswl_client", OP_UNSUPPORTED, ARG_OTHER, 0 },
@@ -245,6 +249,7 @@ static struct maps *ck_local_rcpt_maps;
 static struct maps *ck_valias_maps;	/* virtual_alias_maps */
 static struct maps *ck_vmailbox_maps;	/* virtual_mailbox_maps */
 static struct maps *ck_login_maps;	/* smtpd_sender_login_maps */
+static struct maps *ck_relay_ccerts;	/* relay_clientcerts */
 static int ck_relay_safe;		/* a list can refuse relaying */
 static int ck_initialized;
 
@@ -570,6 +575,9 @@ ck_done(void)
 	if (ck_login_maps)
 		maps_free(ck_login_maps);
 	ck_login_maps = NULL;
+	if (ck_relay_ccerts)
+		maps_free(ck_relay_ccerts);
+	ck_relay_ccerts = NULL;
 	ck_policy_close_all();
 	ck_mynetworks_free();
 	ck_initialized = 0;
@@ -698,6 +706,9 @@ smtpd_check_init(void)
 	    DICT_FLAG_FOLD_FIX);
 	ck_login_maps = maps_open("smtpd_sender_login_maps",
 	    c->smtpd_sender_login_maps ? c->smtpd_sender_login_maps : "",
+	    DICT_FLAG_FOLD_FIX);
+	ck_relay_ccerts = maps_open("relay_clientcerts",
+	    c->relay_clientcerts ? c->relay_clientcerts : "",
 	    DICT_FLAG_FOLD_FIX);
 	ck_mynetworks_init();
 }
@@ -1435,6 +1446,67 @@ ck_login_mismatch(struct ck_ctx *c, int auth, int unauth, int allow_unknown)
 	return status;
 }
 
+/*
+ * ck_ccert_missing - permit_tls_*clientcerts without a certificate: warn
+ * once per process when smtpd never asks for one
+ */
+static void
+ck_ccert_missing(const char *name)
+{
+	static int warned;
+
+	if (!smtpd_cfg.smtpd_tls_ask_ccert && !smtpd_cfg.smtpd_tls_req_ccert &&
+	    !warned) {
+		log_warn("%s is requested, but \"smtpd_tls_ask_ccert = no\": "
+		    "no client certificate is ever asked for", name);
+		warned = 1;
+	}
+}
+
+/*
+ * ck_tls_clientcerts - permit_tls_all_clientcerts: any client
+ * certificate whose chain verified against smtpd_tls_CAfile/CApath;
+ * permit_tls_clientcerts: a certificate (verified or not: the
+ * fingerprint itself is the credential) whose fingerprint or public key
+ * fingerprint is a key of relay_clientcerts.  A table that fails is a
+ * temporary failure for name, the subject of the restriction list.
+ */
+static int
+ck_tls_clientcerts(struct ck_ctx *c, int all, const char *name)
+{
+	const struct tls_sess *ts = c->st->tls_active ? c->st->tls : NULL;
+	const char *prints[2];
+	struct buf val = BUF_INIT, why = BUF_INIT;
+	int i, r = DICT_NOTFOUND;
+
+	if (ts == NULL)
+		return CK_DUNNO;
+	if (!ts->peer_cert) {
+		ck_ccert_missing(all ? "permit_tls_all_clientcerts" :
+		    "permit_tls_clientcerts");
+		return CK_DUNNO;
+	}
+	if (all)
+		return ts->chain_ok ? CK_OK : CK_DUNNO;
+	prints[0] = ts->peer_fpt;
+	prints[1] = ts->peer_pkey_fpt;
+	for (i = 0; i < 2 && r == DICT_NOTFOUND; i++) {
+		if (*prints[i] == 0)
+			continue;
+		buf_reset(&why);
+		r = maps_find(ck_relay_ccerts, prints[i], &val, &why);
+	}
+	if (r == DICT_ERROR)
+		log_warn("relay_clientcerts: lookup error for fingerprint %s, "
+		    "pkey_fingerprint %s: %s", prints[0], prints[1],
+		    buf_str(&why));
+	buf_free(&val);
+	buf_free(&why);
+	if (r == DICT_ERROR)
+		return ck_temp_failure(c, name);
+	return r == DICT_FOUND ? CK_OK : CK_DUNNO;
+}
+
 /* ck_one - evaluate one restriction */
 static int
 ck_one(struct ck_ctx *c, const struct ck_item *it, const char *name,
@@ -1469,8 +1541,6 @@ ck_one(struct ck_ctx *c, const struct ck_item *it, const char *name,
 		if ((r = ck_mynetworks(c)) < 0)
 			return ck_temp_failure(c, name);
 		return r ? CK_OK : CK_DUNNO;
-	case OP_NEVER:
-		return CK_DUNNO;
 	case OP_SASL_AUTH:
 		/* As in Postfix, an ANONYMOUS login is no authentication. */
 		return st->sasl_username && st->sasl_method &&
@@ -1489,6 +1559,15 @@ ck_one(struct ck_ctx *c, const struct ck_item *it, const char *name,
 			return CK_DUNNO;
 		return ck_access_mail(c, it->maps, it->arg, st->sasl_username,
 		    st->sasl_username, CK_CLASS_SASL);
+	case OP_TLS_ALL_CLIENTCERTS:
+	case OP_TLS_CLIENTCERTS:
+		return ck_tls_clientcerts(c, it->op == OP_TLS_ALL_CLIENTCERTS,
+		    name);
+	case OP_CHECK_CCERT:
+		if (!st->tls_active || st->tls == NULL || !st->tls->peer_cert)
+			return CK_DUNNO;
+		return ck_access_ccert(c, it->maps, it->arg, st->tls->peer_fpt,
+		    st->tls->peer_pkey_fpt, st->tls->peer_cn);
 	case OP_REJECT_UNAUTH_DEST:
 	case OP_DEFER_UNAUTH_DEST:
 	case OP_PERMIT_AUTH_DEST:

@@ -31,6 +31,7 @@
 #define CK_CLASS_DATA		"Data command"
 #define CK_CLASS_EOD		"End-of-data"
 #define CK_CLASS_SASL		"SASL login name"
+#define CK_CLASS_CCERT		"Client certificate"
 
 #define CK_DEPTH_MAX	100	/* nested lists (classes, table results) */
 #define CK_REPLY_MAX	500	/* bound of reply text from tables/servers */
@@ -90,6 +91,8 @@ int	 ck_access_client(struct ck_ctx *, struct maps *, const char *,
 	    const char *, const char *, const char *, const char *);
 int	 ck_access_domain(struct ck_ctx *, struct maps *, const char *,
 	    const char *, const char *, const char *, int);
+int	 ck_access_ccert(struct ck_ctx *, struct maps *, const char *,
+	    const char *, const char *, const char *);
 int	 ck_access_mail(struct ck_ctx *, struct maps *, const char *,
 	    const char *, const char *, const char *);
 int	 ck_table_result(struct ck_ctx *, const char *, const char *,

@@ -150,6 +150,7 @@ const struct param smtpd_params[] = {
 	I("smtpd_sasl_response_limit", "12288", smtpd_sasl_response_limit, 1),
 	S("smtpd_sasl_service", "smtp", smtpd_sasl_service),
 	S("smtpd_sender_login_maps", "", smtpd_sender_login_maps),
+	S("relay_clientcerts", "", relay_clientcerts),
 	S("cyrus_sasl_config_path", "", cyrus_sasl_config_path),
 	/* TLS (smtpd/tls.c, doc/tls.md). */
 	S("smtpd_tls_security_level", "", smtpd_tls_security_level),

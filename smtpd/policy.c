@@ -321,9 +321,9 @@ ck_policy_encode(struct ck_ctx *c, const char *context, struct buf *out)
 	ck_attr(out, "size", num);
 	/*
 	 * TLS, as Postfix fills it: subject and issuer of a client
-	 * certificate that verified, the fingerprint of any client
-	 * certificate (smtpd_tls_fingerprint_digest).  Public key
-	 * fingerprints are not computed: always empty.
+	 * certificate that verified, the certificate and public key
+	 * fingerprints of any client certificate
+	 * (smtpd_tls_fingerprint_digest).
 	 */
 	tls = st->tls_active ? st->tls : NULL;
 	ck_attr(out, "ccert_subject", tls && tls->peer_cert &&
@@ -332,7 +332,8 @@ ck_policy_encode(struct ck_ctx *c, const char *context, struct buf *out)
 	    tls->chain_ok ? tls->issuer_cn : "");
 	ck_attr(out, "ccert_fingerprint", tls && tls->peer_cert ?
 	    tls->peer_fpt : "");
-	ck_attr(out, "ccert_pubkey_fingerprint", "");
+	ck_attr(out, "ccert_pubkey_fingerprint", tls && tls->peer_cert ?
+	    tls->peer_pkey_fpt : "");
 	ck_attr(out, "encryption_protocol", tls ? tls->protocol : "");
 	ck_attr(out, "encryption_cipher", tls ? tls->cipher : "");
 	snprintf(num, sizeof(num), "%d", tls ? tls->bits : 0);

@@ -109,6 +109,7 @@ struct smtpd_cfg {
 	int	 smtpd_sasl_response_limit;
 	char	*smtpd_sasl_service;
 	char	*smtpd_sender_login_maps;
+	char	*relay_clientcerts;
 	char	*cyrus_sasl_config_path;
 	/* TLS (tls.c). */
 	char	*smtpd_tls_security_level;

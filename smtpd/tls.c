@@ -233,10 +233,11 @@ smtpd_tls_handshake(struct smtpd_state *st)
 		log_info("%s TLS connection established from %s: %s%s",
 		    tls_trust_name(ts->trust), st->namaddr, buf_str(&sum),
 		    ts->reused ? " (session reused)" : "");
-		if (ts->peer_cert && smtpd_cfg.smtpd_tls_loglevel >= 2)
-			log_info("%s: client certificate subject CN \"%s\", "
-			    "issuer CN \"%s\", fingerprint %s", st->namaddr,
-			    ts->peer_cn, ts->issuer_cn, ts->peer_fpt);
+		if (ts->peer_cert && smtpd_cfg.smtpd_tls_loglevel >= 2) {
+			buf_reset(&sum);
+			tls_sess_peer(ts, &sum);
+			log_info("%s: %s", st->namaddr, buf_str(&sum));
+		}
 	}
 	buf_free(&sum);
 	buf_free(&why);

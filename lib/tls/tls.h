@@ -98,6 +98,9 @@ int	 tls_sni_value(const char *, size_t, struct buf *, struct buf *);
 #define TLS_TRUST_TRUSTED	2	/* chain verified, name not */
 #define TLS_TRUST_VERIFIED	3	/* chain and name */
 
+/* "AB:CD:...": three characters per byte of the longest digest. */
+#define TLS_FPT_MAX	(64 * 3)
+
 struct tls_sess {
 	void	*ssl;			/* SSL * */
 	int	 server;
@@ -114,7 +117,8 @@ struct tls_sess {
 	long	 verify_err;		/* X509_V_* of the chain */
 	char	 peer_cn[256];		/* printable, or "" */
 	char	 issuer_cn[256];
-	char	 peer_fpt[160];		/* digest of the certificate */
+	char	 peer_fpt[TLS_FPT_MAX];	/* digest of the certificate */
+	char	 peer_pkey_fpt[TLS_FPT_MAX];	/* of its public key */
 	int	 reused;		/* session resumed */
 	int	 trust;			/* TLS_TRUST_* */
 };
@@ -176,7 +180,9 @@ void	 tls_stream_stop(struct stream *, int);
 int	 tls_stream_pending(const struct stream *);
 void	 tls_sess_free(struct tls_sess *);
 const char *tls_trust_name(int);
+void	 tls_fpt_hex(const unsigned char *, size_t, char *, size_t);
 void	 tls_sess_summary(const struct tls_sess *, struct buf *);
+void	 tls_sess_peer(const struct tls_sess *, struct buf *);
 void	 tls_sess_received(const struct tls_sess *, int, struct buf *);
 
 #endif

@@ -133,6 +133,45 @@ tls_name_match(X509 *cert, const struct argv *match)
 	return 0;
 }
 
+/* tls_fpt_hex - "AB:CD:..." of a digest, as Postfix writes it */
+void
+tls_fpt_hex(const unsigned char *md, size_t mdlen, char *out, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t i, o = 0;
+
+	for (i = 0; i < mdlen && o + (i ? 3 : 2) < len; i++) {
+		if (i)
+			out[o++] = ':';
+		out[o++] = hex[md[i] >> 4];
+		out[o++] = hex[md[i] & 15];
+	}
+	if (len)
+		out[o] = 0;
+}
+
+/*
+ * tls_fingerprints - digests of the certificate (DER) and of its public
+ * key (the DER SubjectPublicKeyInfo, which stays the same when a
+ * certificate is renewed with the same key)
+ */
+static void
+tls_fingerprints(X509 *cert, const EVP_MD *d, struct tls_sess *ts)
+{
+	unsigned char md[EVP_MAX_MD_SIZE], *der = NULL;
+	unsigned mdlen = 0;
+	int n;
+
+	if (X509_digest(cert, d, md, &mdlen) == 1)
+		tls_fpt_hex(md, mdlen, ts->peer_fpt, sizeof(ts->peer_fpt));
+	n = i2d_X509_PUBKEY(X509_get_X509_PUBKEY(cert), &der);
+	if (n > 0 && EVP_Digest(der, (size_t)n, md, &mdlen, d, NULL) == 1)
+		tls_fpt_hex(md, mdlen, ts->peer_pkey_fpt,
+		    sizeof(ts->peer_pkey_fpt));
+	OPENSSL_free(der);
+	ERR_clear_error();
+}
+
 /* tls_sess_describe - fill ts from the finished handshake */
 void
 tls_sess_describe(struct tls_ctx *tc, struct tls_sess *ts,
@@ -177,8 +216,6 @@ tls_sess_describe(struct tls_ctx *tc, struct tls_sess *ts,
 	ERR_clear_error();
 
 	if (peer != NULL) {
-		unsigned char md[EVP_MAX_MD_SIZE];
-		unsigned mdlen = 0, i;
 		const EVP_MD *d = EVP_get_digestbyname(tc->fpt_digest);
 
 		ts->peer_cert = 1;
@@ -188,12 +225,8 @@ tls_sess_describe(struct tls_ctx *tc, struct tls_sess *ts,
 		    sizeof(ts->issuer_cn));
 		ts->verify_err = SSL_get_verify_result(ssl);
 		ts->chain_ok = ts->verify_err == X509_V_OK;
-		if (d && X509_digest(peer, d, md, &mdlen) == 1) {
-			for (i = 0; i < mdlen && (i + 1) * 3 <
-			    sizeof(ts->peer_fpt); i++)
-				snprintf(ts->peer_fpt + i * 3, 4, "%s%02X",
-				    i ? ":" : "", md[i]);
-		}
+		if (d != NULL)
+			tls_fingerprints(peer, d, ts);
 		if (ts->chain_ok && match != NULL)
 			ts->name_ok = tls_name_match(peer, match);
 		X509_free(peer);
@@ -247,6 +280,19 @@ tls_sess_summary(const struct tls_sess *ts, struct buf *out)
 	buf_printf(out, "%s with cipher %s (%d/%d bits)", ts->protocol,
 	    ts->cipher, ts->bits, ts->alg_bits);
 	tls_sess_details(ts, " ", out);
+}
+
+/*
+ * tls_sess_peer - the peer certificate's names and fingerprints, for the
+ * log at level 2: "subject_CN=a, issuer_CN=b, fingerprint=AB:..,
+ * pkey_fingerprint=CD:.."
+ */
+void
+tls_sess_peer(const struct tls_sess *ts, struct buf *out)
+{
+	buf_printf(out, "subject_CN=%s, issuer_CN=%s, fingerprint=%s, "
+	    "pkey_fingerprint=%s", ts->peer_cn, ts->issuer_cn, ts->peer_fpt,
+	    ts->peer_pkey_fpt);
 }
 
 /*

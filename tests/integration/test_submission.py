@@ -17,7 +17,6 @@ import os
 import re
 import shutil
 import smtplib
-import ssl
 import tempfile
 
 import pytest
@@ -53,10 +52,6 @@ def shipped_service(name, port):
             break
     assert out, "no %s service in conf/master.cf" % name
     return "\n".join(out) + "\n"
-
-
-def client_ctx(tls_ca):
-    return ssl.create_default_context(cafile=tls_ca.cafile)
 
 
 @pytest.fixture
@@ -99,7 +94,7 @@ def test_submission_needs_tls_then_auth(submission, tls_ca):
             530, b"5.7.0 Must issue a STARTTLS command first")
         assert s.docmd("MAIL", "FROM:<%s>" % SENDER) == (
             530, b"5.7.0 Must issue a STARTTLS command first")
-        s.starttls(context=client_ctx(tls_ca))
+        s.starttls(context=tls_ca.client_context())
         s.ehlo()
         assert "PLAIN" in s.esmtp_features["auth"].split()
         # In TLS but not logged in: no relaying, not even locally.
@@ -150,7 +145,7 @@ def test_policy_request_tls_and_sasl(submission, tls_ca, policy_server):
     s = smtplib.SMTP("127.0.0.1", inst.sub_port, local_hostname=HELO,
                      timeout=30)
     try:
-        s.starttls(context=client_ctx(tls_ca))
+        s.starttls(context=tls_ca.client_context())
         s.ehlo()
         s.login("alice", USERS["alice"])
         cipher = s.sock.cipher()
@@ -172,7 +167,7 @@ def test_smtps_implicit_tls(submission, tls_ca):
     inst = submission
     inst.start()
     s = smtplib.SMTP_SSL("127.0.0.1", inst.smtps_port, local_hostname=HELO,
-                         context=client_ctx(tls_ca), timeout=30)
+                         context=tls_ca.client_context(), timeout=30)
     try:
         s.ehlo()
         # Already in TLS: no STARTTLS, AUTH at once.
@@ -192,7 +187,7 @@ def test_smtps_wrong_password(submission, tls_ca):
     inst = submission
     inst.start()
     s = smtplib.SMTP_SSL("127.0.0.1", inst.smtps_port, local_hostname=HELO,
-                         context=client_ctx(tls_ca), timeout=30)
+                         context=tls_ca.client_context(), timeout=30)
     try:
         s.ehlo()
         with pytest.raises(smtplib.SMTPAuthenticationError) as e:

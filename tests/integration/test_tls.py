@@ -8,7 +8,12 @@ signature algorithms; SNI through tls_server_sni_maps built with
 processes; level encrypt (530 before STARTTLS); plaintext pipelined after
 STARTTLS is discarded (no injected command); the Received: header with
 TLS details and ESMTPS; STARTTLS syntax and repetition; a missing
-certificate gives 454 and no STARTTLS offer.
+certificate gives 454 and no STARTTLS offer.  Client certificates:
+permit_tls_clientcerts with relay_clientcerts (certificate and public key
+fingerprints, an untrusted certificate listed by fingerprint),
+permit_tls_all_clientcerts, check_ccert_access, a failing table, the
+warning without smtpd_tls_ask_ccert, the policy attributes and the
+level-2 log line.
 
 Client: levels may/encrypt/verify/secure against aiosmtpd sinks with a
 TLS context (good, expired and wrong-name certificates), a next hop that
@@ -72,13 +77,6 @@ def s_client(port, *args, input_text="QUIT\r\n", starttls=True,
                           text=True, timeout=timeout)
 
 
-def client_ctx(tls_ca, **kw):
-    ctx = ssl.create_default_context(cafile=tls_ca.cafile)
-    for k, v in kw.items():
-        setattr(ctx, k, v)
-    return ctx
-
-
 def maildir_messages(inst, user):
     d = os.path.join(inst.spool, user, "new")
     out = []
@@ -111,7 +109,7 @@ def test_smtplib_starttls_delivers_with_received_header(tls_server, tls_ca):
                      timeout=30)
     code, text = c.ehlo()
     assert b"STARTTLS" in text
-    c.starttls(context=client_ctx(tls_ca))
+    c.starttls(context=tls_ca.client_context())
     # After TLS the server forgot EHLO: smtplib sends it again.
     code, text = c.ehlo()
     assert code == 250 and b"STARTTLS" not in text
@@ -134,7 +132,7 @@ def test_received_header_off_by_default(tls_server, tls_ca):
     tls_server.start()
     c = smtplib.SMTP("127.0.0.1", tls_server.smtp_port, local_hostname=HELO,
                      timeout=30)
-    c.starttls(context=client_ctx(tls_ca))
+    c.starttls(context=tls_ca.client_context())
     c.sendmail("sender@test.example", ["alice@mx.test.example"],
                "Subject: x\r\n\r\nx\r\n")
     c.quit()
@@ -148,7 +146,7 @@ def test_wrappermode_smtp_ssl(tls_server, tls_ca):
     port = smtpd_service(tls_server, extra=" -o smtpd_tls_wrappermode=yes")
     tls_server.start()
     c = smtplib.SMTP_SSL("127.0.0.1", port, local_hostname=HELO, timeout=30,
-                         context=client_ctx(tls_ca))
+                         context=tls_ca.client_context())
     code, text = c.ehlo()
     assert code == 250 and b"STARTTLS" not in text
     assert c.docmd("STARTTLS")[0] == 554
@@ -341,7 +339,7 @@ def test_encrypt_level_requires_starttls(tls_server, tls_ca):
     c.ehlo()
     code, text = c.docmd("MAIL FROM:<sender@test.example>")
     assert code == 530 and text == b"5.7.0 Must issue a STARTTLS command first"
-    c.starttls(context=client_ctx(tls_ca))
+    c.starttls(context=tls_ca.client_context())
     c.ehlo()
     code, _ = c.docmd("MAIL FROM:<sender@test.example>")
     assert code == 250
@@ -371,7 +369,8 @@ def test_starttls_plaintext_injection_discarded(tls_server, tls_ca):
     # STARTTLS and an injected command in one packet.
     raw.sendall(b"STARTTLS\r\nRSET\r\n")
     assert reply(f) == ["220 2.0.0 Ready to start TLS"]
-    tls = client_ctx(tls_ca).wrap_socket(raw, server_hostname="localhost")
+    tls = tls_ca.client_context().wrap_socket(raw,
+                                              server_hostname="localhost")
     tf = tls.makefile("rb")
     tls.sendall(b"EHLO " + HELO.encode() + b"\r\n")
     ehlo = reply(tf)
@@ -394,7 +393,7 @@ def test_starttls_syntax_and_repeat(tls_server, tls_ca):
                      timeout=30)
     c.ehlo()
     assert c.docmd("STARTTLS now")[0] == 501
-    c.starttls(context=client_ctx(tls_ca))
+    c.starttls(context=tls_ca.client_context())
     c.ehlo()
     code, text = c.docmd("STARTTLS")
     assert (code, text) == (554, b"5.5.1 Error: TLS already active")
@@ -436,11 +435,10 @@ def test_client_certificate_logged_and_in_header(tls_server, tls_ca):
         "smtpd_tls_ask_ccert": "yes",
         "smtpd_tls_CAfile": tls_ca.cafile,
         "smtpd_tls_received_header": "yes",
+        "smtpd_tls_loglevel": "2",
     })
     tls_server.start()
-    cert, key = tls_ca.pair("client")
-    ctx = client_ctx(tls_ca)
-    ctx.load_cert_chain(cert, key)
+    ctx = tls_ca.client_context("client")
     c = smtplib.SMTP("127.0.0.1", tls_server.smtp_port, local_hostname=HELO,
                      timeout=30)
     c.starttls(context=ctx)
@@ -453,6 +451,165 @@ def test_client_certificate_logged_and_in_header(tls_server, tls_ca):
             'CA" (verified OK))') in m, m
     tls_server.wait_log(r"Trusted TLS connection established from "
                         r"localhost\[127\.0\.0\.1\]")
+    # Level 2: the names and both fingerprints, as openssl computes them.
+    fpt, pkey = tls_ca.fingerprints("client")
+    tls_server.wait_log(re.escape(
+        "localhost[127.0.0.1]: subject_CN=client.test.example, "
+        "issuer_CN=Postern Test Root CA, fingerprint=%s, "
+        "pkey_fingerprint=%s" % (fpt, pkey)))
+
+
+# -- client certificates in the restrictions -------------------------------
+RELAY_RCPT = "someone@remote.example"
+RELAY_DENIED = (554, "5.7.1 <%s>: Relay access denied" % RELAY_RCPT)
+
+
+@pytest.fixture
+def ccert_server(tls_server, tls_ca):
+    """tls_server asking for client certificates, with 127.0.0.1 outside
+    mynetworks so that only a certificate can allow relaying."""
+    tls_server.params.update({
+        "mynetworks": "192.0.2.0/24",
+        "smtpd_tls_ask_ccert": "yes",
+        "smtpd_tls_CAfile": tls_ca.cafile,
+    })
+    return tls_server
+
+
+def ccert_rcpt(inst, tls_ca, cert, rcpt=RELAY_RCPT):
+    """RCPT TO over STARTTLS, presenting certificate cert (None: no
+    certificate); (code, text) of the RCPT reply."""
+    c = smtplib.SMTP("127.0.0.1", inst.smtp_port, local_hostname=HELO,
+                     timeout=30)
+    try:
+        c.starttls(context=tls_ca.client_context(cert))
+        c.ehlo()
+        code, text = c.mail("sender@test.example")
+        assert code == 250, (code, text)
+        code, text = c.rcpt(rcpt)
+        return code, text.decode()
+    finally:
+        c.quit()
+
+
+def write_table(inst, name, rows):
+    path = os.path.join(inst.etc, name)
+    with open(path, "w") as f:
+        f.write("# fingerprints\n" + "".join("%s %s\n" % r for r in rows))
+    return path
+
+
+def test_permit_tls_clientcerts(ccert_server, tls_ca):
+    """relay_clientcerts lists a certificate fingerprint (also of a
+    self-signed certificate: the fingerprint is the credential) or a
+    public key fingerprint; any other certificate, or none, is refused."""
+    inst = ccert_server
+    table = write_table(inst, "relay_clientcerts", [
+        (tls_ca.fingerprints("client")[0], "client.test.example"),
+        (tls_ca.fingerprints("ecdsa")[1], "ecdsa-key"),
+        (tls_ca.fingerprints("selfsigned")[0], "self-signed"),
+    ])
+    inst.params.update({
+        "relay_clientcerts": "texthash:" + table,
+        "smtpd_relay_restrictions":
+            "permit_tls_clientcerts, reject_unauth_destination",
+    })
+    inst.start()
+    for cert in ("client", "ecdsa", "selfsigned"):
+        assert ccert_rcpt(inst, tls_ca, cert) == (
+            250, "2.1.5 Ok"), cert
+    for cert in (None, "wrongname", "expired"):
+        assert ccert_rcpt(inst, tls_ca, cert) == RELAY_DENIED, cert
+    assert "permit_tls_clientcerts is requested" not in inst.log()
+
+
+def test_permit_tls_all_clientcerts(ccert_server, tls_ca):
+    """Any certificate that verifies against smtpd_tls_CAfile; not a
+    self-signed or an expired one."""
+    inst = ccert_server
+    inst.params["smtpd_relay_restrictions"] = (
+        "permit_tls_all_clientcerts, reject_unauth_destination")
+    inst.start()
+    for cert in ("client", "wrongname"):
+        assert ccert_rcpt(inst, tls_ca, cert) == (250, "2.1.5 Ok"), cert
+    for cert in (None, "selfsigned", "expired"):
+        assert ccert_rcpt(inst, tls_ca, cert) == RELAY_DENIED, cert
+
+
+def test_check_ccert_access(ccert_server, tls_ca):
+    """check_ccert_access: the certificate fingerprint, then the public
+    key fingerprint, as access(5) keys; a REJECT names the subject CN."""
+    inst = ccert_server
+    table = write_table(inst, "ccert_access", [
+        (tls_ca.fingerprints("client")[0], "REJECT certificate withdrawn"),
+        (tls_ca.fingerprints("ecdsa")[1], "OK"),
+    ])
+    inst.params["smtpd_relay_restrictions"] = (
+        "check_ccert_access texthash:%s, reject_unauth_destination" % table)
+    inst.start()
+    assert ccert_rcpt(inst, tls_ca, "client") == (
+        554, "5.7.1 <client.test.example>: Client certificate rejected: "
+        "certificate withdrawn")
+    assert ccert_rcpt(inst, tls_ca, "ecdsa") == (250, "2.1.5 Ok")
+    for cert in (None, "wrongname"):
+        assert ccert_rcpt(inst, tls_ca, cert) == RELAY_DENIED, cert
+    inst.wait_log(r"reject: RCPT from localhost\[127\.0\.0\.1\]: 554 5\.7\.1 "
+                  r"<client\.test\.example>: Client certificate rejected")
+
+
+def test_relay_clientcerts_lookup_failure(ccert_server, tls_ca):
+    """A relay_clientcerts table that cannot be read is a temporary
+    failure, not a refusal and not a permit."""
+    inst = ccert_server
+    inst.params.update({
+        "relay_clientcerts": "hash:%s/missing" % inst.etc,
+        "smtpd_relay_restrictions":
+            "permit_tls_clientcerts, reject_unauth_destination",
+    })
+    inst.start()
+    assert ccert_rcpt(inst, tls_ca, "client") == (
+        451, "4.3.0 <%s>: Temporary lookup failure" % RELAY_RCPT)
+    inst.wait_log(r"warning: relay_clientcerts: lookup error for "
+                  r"fingerprint [0-9A-F:]{95}, pkey_fingerprint")
+
+
+def test_policy_ccert_attributes(ccert_server, tls_ca, policy_server):
+    """A policy server gets both fingerprints of any client certificate;
+    the subject and issuer only of one that verified."""
+    inst = ccert_server
+    inst.params["smtpd_relay_restrictions"] = (
+        "check_policy_service %s, reject_unauth_destination"
+        % policy_server.address)
+    inst.start()
+    for cert, verified in (("client", True), ("selfsigned", False)):
+        ccert_rcpt(inst, tls_ca, cert)
+        req = policy_server.requests[-1]
+        fpt, pkey = tls_ca.fingerprints(cert)
+        assert (req["ccert_fingerprint"], req["ccert_pubkey_fingerprint"]
+                ) == (fpt, pkey), cert
+        if verified:
+            assert req["ccert_subject"] == "client.test.example"
+            assert req["ccert_issuer"] == "Postern Test Root CA"
+        else:
+            assert req["ccert_subject"] == req["ccert_issuer"] == ""
+
+
+def test_permit_tls_clientcerts_without_ask_ccert(tls_server, tls_ca):
+    """Without smtpd_tls_ask_ccert no certificate is asked for: the
+    restriction never permits, and a warning says why."""
+    inst = tls_server
+    table = write_table(inst, "relay_clientcerts", [
+        (tls_ca.fingerprints("client")[0], "client.test.example")])
+    inst.params.update({
+        "mynetworks": "192.0.2.0/24",
+        "relay_clientcerts": "texthash:" + table,
+        "smtpd_relay_restrictions":
+            "permit_tls_clientcerts, reject_unauth_destination",
+    })
+    inst.start()
+    assert ccert_rcpt(inst, tls_ca, "client") == RELAY_DENIED
+    inst.wait_log(r'warning: permit_tls_clientcerts is requested, but '
+                  r'"smtpd_tls_ask_ccert = no"')
 
 
 # -- client side -------------------------------------------------------------

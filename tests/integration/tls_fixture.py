@@ -6,6 +6,11 @@
     ca.pair(name)          (cert_path, key_path) of a server certificate
     ca.chain(name)         path of "key, certificate, CA" in one PEM file
                            (smtpd_tls_chain_files, postmap -F)
+    ca.client_context(cert=None)
+                           an ssl.SSLContext trusting the CA, presenting
+                           certificate cert as a client certificate
+    ca.fingerprints(name)  (certificate, public key) SHA-256 fingerprints,
+                           "AB:CD:..." (relay_clientcerts keys)
 
 Server certificates (all signed by the root CA unless said otherwise):
     rsa        RSA 2048, mx.test.example + localhost + 127.0.0.1
@@ -18,8 +23,10 @@ Server certificates (all signed by the root CA unless said otherwise):
 
 Everything lives in a temporary directory that is deleted at teardown.
 """
+import hashlib
 import os
 import shutil
+import ssl
 import subprocess
 import tempfile
 
@@ -134,6 +141,31 @@ class TestCA:
 
     def chain(self, name):
         return self.p(name + ".pem")
+
+    def client_context(self, cert=None):
+        """An ssl context that trusts this CA; with cert, it presents that
+        certificate (a name given to make()) as a client certificate."""
+        ctx = ssl.create_default_context(cafile=self.cafile)
+        if cert:
+            ctx.load_cert_chain(*self.pair(cert))
+        return ctx
+
+    def fingerprints(self, name, digest="sha256"):
+        """(certificate, public key) fingerprints as Postfix writes them:
+        upper-case hex pairs joined by colons.  The first comes from
+        "openssl x509 -fingerprint", the way postmasters make them."""
+        crt = self.pair(name)[0]
+        out = _run(["openssl", "x509", "-in", crt, "-noout",
+                    "-fingerprint", "-" + digest]).stdout.strip()
+        cert_fpt = out.split("=", 1)[1]
+        pem = _run(["openssl", "x509", "-in", crt, "-noout",
+                    "-pubkey"]).stdout
+        der = subprocess.run(["openssl", "pkey", "-pubin", "-outform",
+                              "DER"], input=pem.encode(),
+                             capture_output=True, check=True,
+                             timeout=60).stdout
+        md = hashlib.new(digest, der).hexdigest().upper()
+        return cert_fpt, ":".join(md[i:i + 2] for i in range(0, len(md), 2))
 
     def cleanup(self):
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -7,7 +7,8 @@
  *		long names), client policy entries (every attribute,
  *		duplicates, unknown attributes, bad values, hostile input),
  *		base64 (round trip, padding, bad characters, non-canonical
- *		endings) and SNI table values (PEM check).
+ *		endings), SNI table values (PEM check) and the fingerprint
+ *		format (bounded by the output buffer).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -338,6 +339,35 @@ test_chain_pem_bad(void **state)
 	buf_free(&why);
 }
 
+/* Fingerprints: "AB:CD:..", cut at whole bytes when the buffer is short. */
+static void
+test_fpt_hex(void **state)
+{
+	unsigned char md[64];
+	char out[TLS_FPT_MAX], small[8];
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(md); i++)
+		md[i] = (unsigned char)(i * 37 + 5);
+	tls_fpt_hex(md, 3, out, sizeof(out));
+	assert_string_equal(out, "05:2A:4F");
+	tls_fpt_hex(md, 0, out, sizeof(out));
+	assert_string_equal(out, "");
+	/* The longest digest (SHA-512) fills the buffer exactly. */
+	tls_fpt_hex(md, sizeof(md), out, sizeof(out));
+	assert_int_equal(strlen(out), sizeof(out) - 1);
+	assert_int_equal(out[2], ':');
+	/* 8 bytes hold "05:2A" and the NUL, not a third pair. */
+	tls_fpt_hex(md, 3, small, sizeof(small));
+	assert_string_equal(small, "05:2A");
+	tls_fpt_hex(md, 3, small, 3);
+	assert_string_equal(small, "05");
+	tls_fpt_hex(md, 3, small, 2);
+	assert_string_equal(small, "");
+	tls_fpt_hex(md, 3, small, 0);	/* writes nothing */
+}
+
 int
 main(void)
 {
@@ -350,6 +380,7 @@ main(void)
 		cmocka_unit_test(test_policy_bad),
 		cmocka_unit_test(test_sni_value),
 		cmocka_unit_test(test_chain_pem_bad),
+		cmocka_unit_test(test_fpt_hex),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
