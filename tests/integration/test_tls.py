@@ -836,7 +836,9 @@ def test_client_reuse_needs_same_policy(instance, tls_ca, sinks):
 
 
 def test_postern_to_postern(instance, tls_ca, sinks, users, mail_accounts):
-    """Two Postern instances: the second is the TLS server."""
+    """Two Postern instances: the second is the TLS server, and takes mail
+    only from a client certificate listed in its relay_clientcerts; the
+    first presents one (smtp_tls_cert_file)."""
     import tempfile
     from conftest import Instance
     import shutil
@@ -854,6 +856,12 @@ def test_postern_to_postern(instance, tls_ca, sinks, users, mail_accounts):
             "smtpd_tls_key_file": key,
             "smtpd_tls_received_header": "yes",
             "myhostname": "other.test.example",
+            "smtpd_tls_ask_ccert": "yes",
+            "smtpd_tls_CAfile": tls_ca.cafile,
+            "relay_clientcerts": "texthash:" + write_table(
+                srv, "relay_clientcerts",
+                [(tls_ca.fingerprints("client")[0], "first")]),
+            "smtpd_relay_restrictions": "permit_tls_clientcerts, reject",
         })
         port = smtpd_service(srv)
         srv.start()
@@ -862,13 +870,17 @@ def test_postern_to_postern(instance, tls_ca, sinks, users, mail_accounts):
             relayhost = "[127.0.0.1]:%d" % port
             pass
         Dest.port = port
-        client(instance, tls_ca, Dest, smtp_tls_security_level="secure")
+        ccert, ckey = tls_ca.pair("client")
+        client(instance, tls_ca, Dest, smtp_tls_security_level="secure",
+               smtp_tls_cert_file=ccert, smtp_tls_key_file=ckey)
         relay_send(instance, "alice@other.test.example")
         status(instance, "alice@other.test.example", "sent")
         summary(instance, "Verified", Dest)
         m = wait_for(lambda: maildir_messages(srv, "alice"), 30,
                      what="delivery")[0]
         assert "with ESMTPS" in m and "(using TLSv1.3" in m, m
+        assert ('(Client CN "client.test.example", Issuer "Postern Test '
+                'Root CA" (verified OK))') in m, m
     finally:
         srv.stop()
         srv.kill_all()
