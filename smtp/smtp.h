@@ -71,6 +71,7 @@ struct smtp_cfg {
 	char	*tls_servername;
 	char	*tls_verify_cert_match;
 	char	*tls_secure_cert_match;
+	char	*tls_fingerprint_cert_match;
 	char	*tls_policy_maps;
 	int	 tls_wrappermode;
 	long	 starttls_timeout;

@@ -26,12 +26,20 @@
  *			 the next-hop domain and its subdomains): MX names
  *			 from DNS are not trusted.
  *
- *		dane, dane-only and fingerprint are not implemented: they
- *		defer the mail (4.7.5) rather than pretend.
+ *		fingerprint
+ *			 encrypt, and the server certificate's fingerprint or
+ *			 its public key fingerprint (smtp_tls_fingerprint_digest)
+ *			 must be one of smtp_tls_fingerprint_cert_match (or
+ *			 the policy's match=A|B); chain and names are not
+ *			 checked: the pinned fingerprint is the trust.
+ *
+ *		dane and dane-only are not implemented: they defer the mail
+ *		(4.7.5) rather than pretend.
  *
  *		Policy attributes in the table: match=name:name (a name,
- *		"hostname", "nexthop", "dot-nexthop" or ".domain"),
- *		protocols=, ciphers=, exclude=, servername=.
+ *		"hostname", "nexthop", "dot-nexthop" or ".domain"; at level
+ *		fingerprint, fingerprints separated by "|"), protocols=,
+ *		ciphers=, exclude=, servername=.
  *		smtp_tls_servername (and servername=) chooses the SNI name:
  *		empty (none), "hostname" (the MX host), "nexthop" or a
  *		literal name.
@@ -141,20 +149,39 @@ smtp_tls_policy_free(struct smtp_tls_pol *pol)
 	memset(pol, 0, sizeof(*pol));
 }
 
-/* smtp_tls_match_join - a list ("a, b" or "a:b") as "a:b" */
-static char *
-smtp_tls_match_join(const char *list)
+/*
+ * smtp_tls_match_sep - what separates a policy's match list: "|" between
+ * fingerprints (which hold colons), ":" between names
+ */
+static const char *
+smtp_tls_match_sep(int level)
 {
-	struct argv *v = argv_split(list, SEPARATORS ":");
+	return level == TLS_LEV_FPRINT ? "|" : ":";
+}
+
+/*
+ * smtp_tls_match_join - a main.cf list ("a, b", or "a:b" for names) as
+ * one string joined by the level's separator; NULL when empty
+ */
+static char *
+smtp_tls_match_join(const char *list, int level)
+{
+	const char *sep = smtp_tls_match_sep(level);
+	struct argv *v = argv_split(list, level == TLS_LEV_FPRINT ?
+	    SEPARATORS "|" : SEPARATORS ":");
 	struct buf b = BUF_INIT;
 	size_t i;
 
 	for (i = 0; i < v->n && i < TLS_LIST_MAX; i++) {
 		if (i)
-			buf_putc(&b, ':');
+			buf_puts(&b, sep);
 		buf_puts(&b, v->v[i]);
 	}
 	argv_free(v);
+	if (b.len == 0) {
+		buf_free(&b);
+		return NULL;
+	}
 	return buf_steal(&b);
 }
 
@@ -204,8 +231,8 @@ smtp_tls_policy(const char *dest, const char *host, struct smtp_tls_pol *pol,
 	}
 	if (tp.level == TLS_LEV_UNSUPPORTED) {
 		smtp_err_set(e, DEL_STAT_DEFER, 0, "4.7.5", "TLS policy for %s: "
-		    "security level not supported by this client (dane, "
-		    "dane-only and fingerprint are not implemented)", dest);
+		    "security level not supported by this client (dane and "
+		    "dane-only are not implemented)", dest);
 		goto out;
 	}
 	if (smtp_cfg.tls_wrappermode && tp.level < TLS_LEV_ENCRYPT)
@@ -228,15 +255,28 @@ smtp_tls_policy(const char *dest, const char *host, struct smtp_tls_pol *pol,
 
 		for (i = 0; i < tp.match.n; i++) {
 			if (i)
-				buf_putc(&key, ':');
+				buf_puts(&key, smtp_tls_match_sep(tp.level));
 			buf_puts(&key, tp.match.v[i]);
 		}
 		pol->match = xstrdup(buf_str(&key));
 		buf_reset(&key);
 	} else if (tp.level == TLS_LEV_VERIFY) {
-		pol->match = smtp_tls_match_join(smtp_cfg.tls_verify_cert_match);
+		pol->match = smtp_tls_match_join(smtp_cfg.tls_verify_cert_match,
+		    tp.level);
 	} else if (tp.level == TLS_LEV_SECURE) {
-		pol->match = smtp_tls_match_join(smtp_cfg.tls_secure_cert_match);
+		pol->match = smtp_tls_match_join(smtp_cfg.tls_secure_cert_match,
+		    tp.level);
+	} else if (tp.level == TLS_LEV_FPRINT) {
+		pol->match = smtp_tls_match_join(
+		    smtp_cfg.tls_fingerprint_cert_match, tp.level);
+	}
+	if (tp.level == TLS_LEV_FPRINT && pol->match == NULL) {
+		log_warn("%s: TLS policy fingerprint without fingerprints: "
+		    "set %s or match=", dest,
+		    SMTP_TLS_PARAM("tls_fingerprint_cert_match"));
+		smtp_err_set(e, DEL_STAT_DEFER, 0, "4.7.5", "TLS policy for %s: "
+		    "level fingerprint with no fingerprint to match", dest);
+		goto out;
 	}
 	if (pol->level > TLS_LEV_NONE && smtp_tls_ctx == NULL) {
 		smtp_err_set(e, DEL_STAT_DEFER, 0, "4.7.5", "TLS is required, "
@@ -270,7 +310,10 @@ smtp_tls_is_addr(const char *s)
 	return inet_pton(AF_INET, s, b) == 1 || inet_pton(AF_INET6, s, b) == 1;
 }
 
-/* smtp_tls_names - expand the match list for this host */
+/*
+ * smtp_tls_names - expand the match list for this host (names: levels
+ * verify and secure)
+ */
 static void
 smtp_tls_names(const struct smtp_tls_pol *pol, const struct smtp_addr *a,
     struct argv *out)
@@ -278,7 +321,7 @@ smtp_tls_names(const struct smtp_tls_pol *pol, const struct smtp_addr *a,
 	struct argv *v;
 	size_t i;
 
-	if (pol->match == NULL)
+	if (pol->match == NULL || pol->level == TLS_LEV_FPRINT)
 		return;
 	v = argv_split(pol->match, ":");
 	for (i = 0; i < v->n; i++) {
@@ -292,6 +335,28 @@ smtp_tls_names(const struct smtp_tls_pol *pol, const struct smtp_addr *a,
 			argv_add(out, v->v[i]);
 	}
 	argv_free(v);
+}
+
+/*
+ * smtp_tls_fpt_match - level fingerprint: is the certificate's or its
+ * public key's fingerprint in the match list?  (Case does not matter.)
+ */
+static int
+smtp_tls_fpt_match(const struct smtp_tls_pol *pol, const struct tls_sess *ts)
+{
+	struct argv *v;
+	size_t i;
+	int found = 0;
+
+	if (pol->match == NULL || !ts->peer_cert)
+		return 0;
+	v = argv_split(pol->match, "|");
+	for (i = 0; i < v->n && !found; i++)
+		found = (ts->peer_fpt[0] && strcasecmp(v->v[i],
+		    ts->peer_fpt) == 0) || (ts->peer_pkey_fpt[0] &&
+		    strcasecmp(v->v[i], ts->peer_pkey_fpt) == 0);
+	argv_free(v);
+	return found;
 }
 
 /*
@@ -328,7 +393,7 @@ smtp_tls_handshake(struct smtp_sess *ss, const struct smtp_addr *a,
 	co.protocols = pol->protocols;
 	co.grade = pol->grade;
 	co.exclude = pol->exclude;
-	co.no_anon = pol->level >= TLS_LEV_VERIFY;
+	co.no_anon = pol->level >= TLS_LEV_FPRINT;
 	co.match = &names;
 	co.peer = ss->relay;
 	ss->s->timeout = (int)smtp_cfg.starttls_timeout;
@@ -347,6 +412,8 @@ smtp_tls_handshake(struct smtp_sess *ss, const struct smtp_addr *a,
 	}
 	ss->tls = ts;
 	ss->tls_active = 1;
+	if (pol->level == TLS_LEV_FPRINT && smtp_tls_fpt_match(pol, ts))
+		ts->trust = TLS_TRUST_VERIFIED;
 	if (smtp_cfg.tls_loglevel >= 1) {
 		tls_sess_summary(ts, &sum);
 		log_info("%s%s%s TLS connection established to %s: %s%s",
@@ -359,11 +426,13 @@ smtp_tls_handshake(struct smtp_sess *ss, const struct smtp_addr *a,
 			log_info("%s: %s", ss->relay, buf_str(&sum));
 		}
 	}
-	if (pol->level >= TLS_LEV_VERIFY && ts->trust != TLS_TRUST_VERIFIED) {
+	if (pol->level >= TLS_LEV_FPRINT && ts->trust != TLS_TRUST_VERIFIED) {
 		const char *reason;
 
 		if (!ts->peer_cert) {
 			reason = "no certificate";
+		} else if (pol->level == TLS_LEV_FPRINT) {
+			reason = "fingerprint mismatch";
 		} else if (!ts->chain_ok) {
 			reason = X509_verify_cert_error_string(ts->verify_err);
 		} else {
@@ -375,8 +444,8 @@ smtp_tls_handshake(struct smtp_sess *ss, const struct smtp_addr *a,
 		    "(none)", ts->issuer_cn[0] ? ts->issuer_cn : "(none)",
 		    reason);
 		smtp_err_set(e, DEL_STAT_DEFER, 0, "4.7.5", "Server "
-		    "certificate not %s", ts->chain_ok ? "verified" :
-		    "trusted");
+		    "certificate not %s", ts->chain_ok ||
+		    pol->level == TLS_LEV_FPRINT ? "verified" : "trusted");
 		goto out;
 	}
 	rc = 0;

@@ -29,9 +29,10 @@
 #define TLS_LEV_NONE		0
 #define TLS_LEV_MAY		1
 #define TLS_LEV_ENCRYPT		2
-#define TLS_LEV_VERIFY		3
-#define TLS_LEV_SECURE		4
-#define TLS_LEV_UNSUPPORTED	(-2)	/* dane, dane-only, fingerprint */
+#define TLS_LEV_FPRINT		3	/* a pinned certificate or key */
+#define TLS_LEV_VERIFY		4
+#define TLS_LEV_SECURE		5
+#define TLS_LEV_UNSUPPORTED	(-2)	/* dane, dane-only */
 
 int	 tls_level_parse(const char *);
 const char *tls_level_name(int);

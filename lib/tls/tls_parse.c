@@ -18,7 +18,8 @@
  *
  *		tls_policy_parse() reads an smtp_tls_policy_maps value:
  *		"LEVEL [match=a:b] [protocols=...] [ciphers=GRADE]
- *		[exclude=...] [servername=...]".
+ *		[exclude=...] [servername=...]"; at level fingerprint the
+ *		match list is "AB:CD:..|EF:01:.." (fingerprints hold colons).
  * SECURITY	Input comes from main.cf and lookup tables: every list is
  *		bounded (TLS_LIST_MAX names of at most TLS_NAME_MAX bytes) and
  *		cipher names are restricted to the characters OpenSSL uses,
@@ -43,9 +44,9 @@ static const struct {
 	{"encrypt", TLS_LEV_ENCRYPT},
 	{"verify", TLS_LEV_VERIFY},
 	{"secure", TLS_LEV_SECURE},
+	{"fingerprint", TLS_LEV_FPRINT},
 	{"dane", TLS_LEV_UNSUPPORTED},
 	{"dane-only", TLS_LEV_UNSUPPORTED},
-	{"fingerprint", TLS_LEV_UNSUPPORTED},
 	{NULL, 0},
 };
 
@@ -358,13 +359,15 @@ tls_policy_parse(const char *value, struct tls_policy *tp, struct buf *why)
 		n -= k + 1;
 		if (k == 5 && strncasecmp(p, "match", 5) == 0) {
 			const char *m = eq, *end = eq + n;
+			/* Fingerprints hold colons: "|" separates them. */
+			int sep = tp->level == TLS_LEV_FPRINT ? '|' : ':';
 
 			if (tp->match.n > 0 || n == 0) {
 				buf_printf(why, "bad \"match\" attribute");
 				return -1;
 			}
 			while (m < end) {
-				const char *c = memchr(m, ':', (size_t)(end -
+				const char *c = memchr(m, sep, (size_t)(end -
 				    m));
 				size_t len = c ? (size_t)(c - m) :
 				    (size_t)(end - m);

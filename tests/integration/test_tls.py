@@ -774,6 +774,59 @@ def test_client_policy_maps_verify_defers(instance, tls_ca, sinks):
     assert "Server certificate not verified" in l
 
 
+@pytest.mark.parametrize("cert,pin,how,result", [
+    # A self-signed certificate pinned by its fingerprint in main.cf.
+    ("selfsigned", "selfsigned", "main.cf", "sent"),
+    # A CA-signed one pinned by its public key in the policy table, with
+    # another, wrong, fingerprint first.
+    ("rsa", "rsa", "policy", "sent"),
+    # The pin of another certificate.
+    ("rsa", "ecdsa", "main.cf", "deferred"),
+    ("expired", "rsa", "policy", "deferred"),
+])
+def test_client_fingerprint_level(instance, tls_ca, sinks, cert, pin, how,
+                                  result):
+    """Level fingerprint: the server certificate's fingerprint or public
+    key fingerprint must be pinned; chain and names do not matter."""
+    sink = sinks.start(tls_context=sink_ctx(tls_ca, cert))
+    fpt, pkey = tls_ca.fingerprints(pin)
+    if how == "main.cf":
+        client(instance, tls_ca, sink, smtp_tls_security_level="fingerprint",
+               smtp_tls_fingerprint_cert_match="\n ".join(
+                   [tls_ca.fingerprints("one")[0], fpt.lower()]))
+    else:
+        policy = os.path.join(instance.etc, "tls_policy")
+        with open(policy, "w") as f:
+            f.write("[127.0.0.1]:%d fingerprint match=%s|%s\n" % (
+                sink.port, tls_ca.fingerprints("two")[1], pkey))
+        client(instance, tls_ca, sink, smtp_tls_policy_maps="texthash:" +
+               policy)
+    relay_send(instance)
+    l = status(instance, "someone@remote.example", result)
+    if result == "sent":
+        summary(instance, "Verified", sink)
+        assert sink.wait(1)[0].rcpts == ["someone@remote.example"]
+    else:
+        assert "dsn=4.7.5" in l and "Server certificate not verified" in l, l
+        instance.wait_log(r"server certificate verification failed for "
+                          r"127\.0\.0\.1\[127\.0\.0\.1\]:%d: .*: "
+                          r"fingerprint mismatch" % sink.port)
+        assert sink.messages == []
+
+
+def test_client_fingerprint_level_without_pins_defers(instance, tls_ca,
+                                                      sinks):
+    sink = sinks.start(tls_context=sink_ctx(tls_ca, "rsa"))
+    client(instance, tls_ca, sink, smtp_tls_security_level="fingerprint")
+    relay_send(instance)
+    l = status(instance, "someone@remote.example", "deferred")
+    assert ("dsn=4.7.5" in l and "level fingerprint with no fingerprint "
+            "to match" in l), l
+    instance.wait_log(r"warning: .*TLS policy fingerprint without "
+                      r"fingerprints: set smtp_tls_fingerprint_cert_match")
+    assert sink.messages == []
+
+
 def test_client_policy_bad_entry_defers(instance, tls_ca, sinks):
     sink = sinks.start(tls_context=sink_ctx(tls_ca, "rsa"))
     policy = os.path.join(instance.etc, "tls_policy")

@@ -129,7 +129,11 @@ test_levels(void **state)
 	assert_int_equal(tls_level_parse("verify"), TLS_LEV_VERIFY);
 	assert_int_equal(tls_level_parse("secure"), TLS_LEV_SECURE);
 	assert_int_equal(tls_level_parse("dane"), TLS_LEV_UNSUPPORTED);
-	assert_int_equal(tls_level_parse("fingerprint"), TLS_LEV_UNSUPPORTED);
+	assert_int_equal(tls_level_parse("dane-only"), TLS_LEV_UNSUPPORTED);
+	assert_int_equal(tls_level_parse("Fingerprint"), TLS_LEV_FPRINT);
+	/* Stronger levels compare greater. */
+	assert_true(TLS_LEV_ENCRYPT < TLS_LEV_FPRINT &&
+	    TLS_LEV_FPRINT < TLS_LEV_VERIFY);
 	assert_int_equal(tls_level_parse(""), -1);
 	assert_int_equal(tls_level_parse("mayy"), -1);
 	assert_string_equal(tls_level_name(TLS_LEV_SECURE), "secure");
@@ -228,6 +232,20 @@ test_policy(void **state)
 	assert_int_equal(policy("dane", &tp), 0);
 	assert_int_equal(tp.level, TLS_LEV_UNSUPPORTED);
 	tls_policy_free(&tp);
+
+	/* Fingerprints hold colons: "|" separates them at that level. */
+	assert_int_equal(policy("fingerprint match=3D:95:34|ec:3b:2d||",
+	    &tp), 0);
+	assert_int_equal(tp.level, TLS_LEV_FPRINT);
+	assert_int_equal(tp.match.n, 2);
+	assert_string_equal(tp.match.v[0], "3D:95:34");
+	assert_string_equal(tp.match.v[1], "ec:3b:2d");
+	tls_policy_free(&tp);
+	/* ... and only there: a name list keeps "|" inside a name. */
+	assert_int_equal(policy("verify match=a|b:c", &tp), 0);
+	assert_int_equal(tp.match.n, 2);
+	assert_string_equal(tp.match.v[0], "a|b");
+	tls_policy_free(&tp);
 }
 
 static void
@@ -240,6 +258,8 @@ test_policy_bad(void **state)
 		"verify match",
 		"verify match=",
 		"verify match=:::",
+		"fingerprint match=|||",
+		"fingerprint match=",
 		"verify bogus=1",
 		"verify protocols=TLSv9",
 		"verify protocols=!TLSv1:!TLSv1.1:!TLSv1.2:!TLSv1.3",
@@ -278,6 +298,12 @@ test_policy_bad(void **state)
 	for (i = 0; i < TLS_LIST_MAX; i++)
 		buf_puts(&big, "a:");
 	assert_int_equal(policy(buf_str(&big), &tp), 0);
+	tls_policy_free(&tp);
+	/* A fingerprint longer than any digest's. */
+	buf_sets(&big, "fingerprint match=");
+	for (i = 0; i < 256; i++)
+		buf_puts(&big, "A");
+	assert_int_equal(policy(buf_str(&big), &tp), -1);
 	tls_policy_free(&tp);
 	buf_free(&big);
 }
