@@ -112,6 +112,7 @@ smtp_tls_init(void)
 	o.exclude = smtp_cfg.tls_exclude_ciphers;
 	o.grades = &smtp_grades;
 	o.groups = mail_cfg.tls_eecdh_auto_curves;
+	o.ssl_options = mail_cfg.tls_ssl_options;
 	o.cert_file = smtp_cfg.tls_cert_file;
 	o.key_file = smtp_cfg.tls_key_file;
 	o.CAfile = smtp_cfg.tls_CAfile;

@@ -149,6 +149,7 @@ smtpd_tls_init(void)
 	o.grades = &smtpd_grades;
 	o.preempt = mail_cfg.tls_preempt_cipherlist;
 	o.groups = mail_cfg.tls_eecdh_auto_curves;
+	o.ssl_options = mail_cfg.tls_ssl_options;
 	o.cert_file = smtpd_cfg.smtpd_tls_cert_file;
 	o.key_file = smtpd_cfg.smtpd_tls_key_file;
 	o.eccert_file = smtpd_cfg.smtpd_tls_eccert_file;

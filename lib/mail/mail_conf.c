@@ -103,6 +103,7 @@ const struct param mail_params[] = {
 	/* Deviation: Postfix's default is "no" (doc/tls.md). */
 	P_BOOL("tls_preempt_cipherlist", "yes", struct mail_cfg,
 	    tls_preempt_cipherlist),
+	G("tls_ssl_options", "", tls_ssl_options),
 	G("tls_eecdh_auto_curves", "X25519 X448 prime256v1 secp521r1 "
 	    "secp384r1", tls_eecdh_auto_curves),
 	P_END

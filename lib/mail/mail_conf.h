@@ -66,6 +66,7 @@ struct mail_cfg {
 	char	*tls_null_cipherlist;
 	int	 tls_preempt_cipherlist;
 	char	*tls_eecdh_auto_curves;
+	char	*tls_ssl_options;
 
 	/* Derived, not parameters. */
 	uid_t	 owner_uid;

@@ -20,6 +20,7 @@
 #define TLS_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "util/argv.h"
 #include "util/buf.h"
@@ -59,6 +60,7 @@ struct tls_protos {
 };
 
 int	 tls_protos_parse(const char *, struct tls_protos *, struct buf *);
+int	 tls_ssl_options_parse(const char *, uint64_t *, struct buf *);
 
 /* Cipher grades. */
 #define TLS_GRADE_HIGH		0
@@ -142,6 +144,7 @@ struct tls_ctx_opts {
 	int	 ask_ccert;		/* server: request a client cert */
 	long	 session_timeout;	/* seconds */
 	const char *fpt_digest;		/* sha256, sha1, md5 */
+	const char *ssl_options;	/* tls_ssl_options */
 };
 
 struct tls_ctx;

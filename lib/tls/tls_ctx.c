@@ -400,7 +400,7 @@ tls_ctx_new(const struct tls_ctx_opts *o, struct buf *why)
 	struct tls_ctx *tc = xcalloc(1, sizeof(*tc));
 	struct tls_protos pr;
 	SSL_CTX *ctx;
-	long opts;
+	uint64_t opts, extra;
 
 	tls_lib_init();
 	buf_init(&tc->ciphers);
@@ -431,11 +431,14 @@ tls_ctx_new(const struct tls_ctx_opts *o, struct buf *why)
 		buf_puts(why, "cannot set the TLS protocol range");
 		goto bad;
 	}
+	if (tls_ssl_options_parse(o->ssl_options ? o->ssl_options : "",
+	    &extra, why) < 0)
+		goto bad;
 	opts = SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
-	    SSL_OP_IGNORE_UNEXPECTED_EOF | pr.no_ops;
+	    SSL_OP_IGNORE_UNEXPECTED_EOF | (uint64_t)pr.no_ops | extra;
 	if (o->server && o->preempt)
 		opts |= SSL_OP_CIPHER_SERVER_PREFERENCE;
-	SSL_CTX_set_options(ctx, (uint64_t)opts);
+	SSL_CTX_set_options(ctx, opts);
 	SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
 	    SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
 

@@ -16,6 +16,9 @@
  *		the grade's tls_*_cipherlist value followed by ":!name" for
  *		each excluded name.
  *
+ *		tls_ssl_options_parse() reads tls_ssl_options: SSL_OP_
+ *		names without the prefix, or hexadecimal masks.
+ *
  *		tls_policy_parse() reads an smtp_tls_policy_maps value:
  *		"LEVEL [match=a:b] [protocols=...] [ciphers=GRADE]
  *		[exclude=...] [servername=...]"; at level fingerprint the
@@ -25,6 +28,7 @@
  *		cipher names are restricted to the characters OpenSSL uses,
  *		so a table value cannot smuggle a different cipher string.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -191,6 +195,96 @@ tls_protos_parse(const char *spec, struct tls_protos *out, struct buf *why)
 		    tls_proto_names[i].version < out->max &&
 		    !(mask & tls_proto_names[i].bit))
 			out->no_ops |= tls_proto_names[i].no_op;
+	}
+	return 0;
+}
+
+/* tls_ssl_options: Postfix's names, SSL_OP_ without the prefix. */
+static const struct {
+	const char *name;
+	uint64_t bit;
+} tls_ssl_ops[] = {
+	{"ENABLE_MIDDLEBOX_COMPAT", SSL_OP_ENABLE_MIDDLEBOX_COMPAT},
+	{"LEGACY_SERVER_CONNECT", SSL_OP_LEGACY_SERVER_CONNECT},
+	{"NO_TICKET", SSL_OP_NO_TICKET},
+	{"NO_COMPRESSION", SSL_OP_NO_COMPRESSION},
+	{"NO_RENEGOTIATION", SSL_OP_NO_RENEGOTIATION},
+	{"NO_SESSION_RESUMPTION_ON_RENEGOTIATION",
+	    SSL_OP_NO_SESSION_RESUMPTION_ON_RENEGOTIATION},
+	{"PRIORITIZE_CHACHA", SSL_OP_PRIORITIZE_CHACHA},
+	{"ENABLE_KTLS", SSL_OP_ENABLE_KTLS},
+	{NULL, 0},
+};
+
+/* Options the protocol lists and tls_preempt_cipherlist decide. */
+#define TLS_SSL_OPS_MANAGED	(SSL_OP_NO_SSL_MASK | \
+				 SSL_OP_CIPHER_SERVER_PREFERENCE)
+
+/*
+ * tls_ssl_options_parse - tls_ssl_options: names (any case) separated by
+ * spaces or commas, or hexadecimal bit masks ("0x00400000") for options
+ * this list does not name.  The bits go to *ops; 0, or -1 with the
+ * reason in why.  Masks may not touch the options Postern sets from
+ * other parameters (protocol versions, server cipher preference).
+ */
+int
+tls_ssl_options_parse(const char *spec, uint64_t *ops, struct buf *why)
+{
+	const char *p = spec;
+	int count = 0, i;
+
+	*ops = 0;
+	while (*p) {
+		char name[TLS_NAME_MAX + 1], *end;
+		size_t n;
+
+		p += strspn(p, " \t\r\n,");
+		if (*p == 0)
+			break;
+		n = strcspn(p, " \t\r\n,");
+		if (++count > TLS_LIST_MAX) {
+			buf_printf(why, "too many names in tls_ssl_options");
+			return -1;
+		}
+		if (n > TLS_NAME_MAX) {
+			buf_printf(why, "tls_ssl_options: name too long");
+			return -1;
+		}
+		memcpy(name, p, n);
+		name[n] = 0;
+		p += n;
+		if (n > 2 && name[0] == '0' && (name[1] == 'x' ||
+		    name[1] == 'X')) {
+			unsigned long long v;
+
+			errno = 0;
+			v = strtoull(name + 2, &end, 16);
+			/* Only hex digits: strtoull() would take "-1" too. */
+			if (errno != 0 || *end != 0 || n > 18 ||
+			    strspn(name + 2, "0123456789abcdefABCDEF") != n - 2) {
+				buf_printf(why, "tls_ssl_options: bad hexadecimal "
+				    "value \"%s\"", name);
+				return -1;
+			}
+			if (v & TLS_SSL_OPS_MANAGED) {
+				buf_printf(why, "tls_ssl_options: \"%s\" sets "
+				    "protocol or cipher preference options; use "
+				    "the *_tls_protocols parameters or "
+				    "tls_preempt_cipherlist", name);
+				return -1;
+			}
+			*ops |= (uint64_t)v;
+			continue;
+		}
+		for (i = 0; tls_ssl_ops[i].name; i++)
+			if (strcasecmp(name, tls_ssl_ops[i].name) == 0)
+				break;
+		if (tls_ssl_ops[i].name == NULL) {
+			buf_printf(why, "tls_ssl_options: unknown option \"%s\"",
+			    name);
+			return -1;
+		}
+		*ops |= tls_ssl_ops[i].bit;
 	}
 	return 0;
 }

@@ -2,11 +2,14 @@
  * NAME		fuzz_tls_policy - libFuzzer target for lib/tls's parsers
  * DESCRIPTION	The input (as a string) goes to tls_policy_parse() (an
  *		smtp_tls_policy_maps value), tls_protos_parse() (a protocol
- *		list), tls_cipherlist() (an exclusion list) and
+ *		list), tls_cipherlist() (an exclusion list),
+ *		tls_ssl_options_parse() (tls_ssl_options) and
  *		tls_sni_value() (a tls_server_sni_maps value).  Checks: a
  *		parsed protocol range is non-empty and within TLS 1.0..1.3;
  *		a parsed policy has a known level and bounded match names; a
- *		cipher string contains only the grade and ":!name" parts.
+ *		cipher string contains only the grade and ":!name" parts;
+ *		parsed SSL options never hold the protocol or
+ *		server-preference bits.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -27,6 +30,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct buf why = BUF_INIT, out = BUF_INIT;
 	struct tls_policy tp;
 	struct tls_protos pr;
+	uint64_t ops;
 	char *s = malloc(size + 1);
 	size_t i;
 
@@ -59,6 +63,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    strpbrk(out.p, " ,;@\t\n") != NULL)
 			abort();
 	}
+
+	if (tls_ssl_options_parse(s, &ops, &why) == 0 &&
+	    (ops & (SSL_OP_NO_SSL_MASK | SSL_OP_CIPHER_SERVER_PREFERENCE)))
+		abort();
 
 	(void)tls_sni_value(s, size, &out, &why);
 

@@ -306,6 +306,42 @@ def test_ticket_resumption_across_processes(tls_server, tmp_path):
     tls_server.wait_log(r"TLS connection established .* \(session reused\)")
 
 
+def test_ssl_options_no_ticket(tls_server, tmp_path):
+    """tls_ssl_options = NO_TICKET: no session ticket, so no resumption;
+    PRIORITIZE_CHACHA is taken alongside."""
+    tls_server.params["tls_ssl_options"] = "no_ticket, PRIORITIZE_CHACHA"
+    tls_server.start()
+    port = tls_server.smtp_port
+    sess = str(tmp_path / "sess.pem")
+    for proto in ("-tls1_2", "-tls1_3"):
+        if os.path.exists(sess):
+            os.unlink(sess)
+        first = s_client(port, proto, "-sess_out", sess,
+                         input_text="NOOP\r\nQUIT\r\n")
+        assert "Cipher is" in first.stdout, first.stdout + first.stderr
+        # TLS 1.2 gets no ticket, so s_client has nothing to save; TLS
+        # 1.3 gets a stateful one, which no server cache backs: neither
+        # resumes.
+        if os.path.exists(sess) and os.path.getsize(sess) > 0:
+            again = s_client(port, proto, "-sess_in", sess)
+            assert "New, " in again.stdout, (proto, again.stdout)
+    assert "(session reused)" not in tls_server.log()
+
+
+def test_ssl_options_bad_value(tls_server):
+    """An unknown tls_ssl_options name leaves smtpd without TLS (no
+    STARTTLS offered) and says why."""
+    tls_server.params["tls_ssl_options"] = "NO_TICKET, NO_SUCH_OPTION"
+    tls_server.start()
+    c = smtplib.SMTP("127.0.0.1", tls_server.smtp_port, local_hostname=HELO,
+                     timeout=30)
+    code, text = c.ehlo()
+    c.quit()
+    assert code == 250 and b"STARTTLS" not in text
+    tls_server.wait_log(r'warning: TLS not available: tls_ssl_options: '
+                        r'unknown option "NO_SUCH_OPTION"')
+
+
 def test_ticket_key_rotation_keeps_previous(tls_server, tmp_path):
     """A key older than smtpd_tls_session_cache_timeout is replaced by the
     next smtpd process; tickets under the old key still resume."""

@@ -7,8 +7,9 @@
  *		long names), client policy entries (every attribute,
  *		duplicates, unknown attributes, bad values, hostile input),
  *		base64 (round trip, padding, bad characters, non-canonical
- *		endings), SNI table values (PEM check) and the fingerprint
- *		format (bounded by the output buffer).
+ *		endings), SNI table values (PEM check), the fingerprint
+ *		format (bounded by the output buffer) and tls_ssl_options
+ *		(names, hex masks, managed bits, limits).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -365,6 +366,64 @@ test_chain_pem_bad(void **state)
 	buf_free(&why);
 }
 
+/* tls_ssl_options: names in any case, hex masks, hostile input. */
+static void
+test_ssl_options(void **state)
+{
+	static const char *bad[] = {
+		"NO_TICKETS",
+		"NO_TLSv1",			/* managed: *_tls_protocols */
+		"0x",
+		"0xZZ",
+		"0x-1",
+		"0x 1",
+		"0x00000000000000001",		/* 17 digits */
+		"0x00000010x",
+	};
+	struct buf why = BUF_INIT, big = BUF_INIT;
+	uint64_t ops;
+	char hex[32];
+	size_t i;
+
+	(void)state;
+	assert_int_equal(tls_ssl_options_parse("", &ops, &why), 0);
+	assert_true(ops == 0);
+	assert_int_equal(tls_ssl_options_parse(" no_ticket,\tPRIORITIZE_CHACHA"
+	    "\n no_compression ", &ops, &why), 0);
+	assert_true(ops == (SSL_OP_NO_TICKET | SSL_OP_PRIORITIZE_CHACHA |
+	    SSL_OP_NO_COMPRESSION));
+	/* TLSEXT_PADDING and SAFARI_ECDHE_ECDSA_BUG, by their bits. */
+	assert_int_equal(tls_ssl_options_parse("0x00000010, 0X40", &ops, &why),
+	    0);
+	assert_true(ops == (SSL_OP_TLSEXT_PADDING |
+	    SSL_OP_SAFARI_ECDHE_ECDSA_BUG));
+	for (i = 0; i < NELEM(bad); i++) {
+		buf_reset(&why);
+		if (tls_ssl_options_parse(bad[i], &ops, &why) != -1)
+			fail_msg("accepted: \"%s\"", bad[i]);
+		assert_true(why.len > 0);
+	}
+	/* Masks may not set protocol or server-preference bits. */
+	snprintf(hex, sizeof(hex), "0x%llx",
+	    (unsigned long long)SSL_OP_NO_TLSv1_1);
+	assert_int_equal(tls_ssl_options_parse(hex, &ops, &why), -1);
+	snprintf(hex, sizeof(hex), "0x%llx",
+	    (unsigned long long)SSL_OP_CIPHER_SERVER_PREFERENCE);
+	assert_int_equal(tls_ssl_options_parse(hex, &ops, &why), -1);
+	/* The name count limit: limit, limit+1; a name too long. */
+	for (i = 0; i < TLS_LIST_MAX; i++)
+		buf_puts(&big, "NO_TICKET ");
+	assert_int_equal(tls_ssl_options_parse(buf_str(&big), &ops, &why), 0);
+	buf_puts(&big, "NO_TICKET");
+	assert_int_equal(tls_ssl_options_parse(buf_str(&big), &ops, &why), -1);
+	buf_reset(&big);
+	for (i = 0; i < TLS_NAME_MAX + 1; i++)
+		buf_putc(&big, 'A');
+	assert_int_equal(tls_ssl_options_parse(buf_str(&big), &ops, &why), -1);
+	buf_free(&big);
+	buf_free(&why);
+}
+
 /* Fingerprints: "AB:CD:..", cut at whole bytes when the buffer is short. */
 static void
 test_fpt_hex(void **state)
@@ -407,6 +466,7 @@ main(void)
 		cmocka_unit_test(test_sni_value),
 		cmocka_unit_test(test_chain_pem_bad),
 		cmocka_unit_test(test_fpt_hex),
+		cmocka_unit_test(test_ssl_options),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
