@@ -70,7 +70,6 @@
 
 static struct tls_ctx *smtp_tls_ctx;
 static struct maps *smtp_tls_maps;
-static struct tls_grades smtp_grades;
 static int smtp_tls_default_level;
 static char smtp_tls_init_error[512];	/* why TLS is unusable, or "" */
 
@@ -98,21 +97,12 @@ smtp_tls_init(void)
 	if (smtp_tls_default_level == TLS_LEV_NONE && smtp_tls_maps == NULL &&
 	    !smtp_cfg.tls_wrappermode)
 		return;
-	smtp_grades.list[TLS_GRADE_HIGH] = mail_cfg.tls_high_cipherlist;
-	smtp_grades.list[TLS_GRADE_MEDIUM] = mail_cfg.tls_medium_cipherlist;
-	smtp_grades.list[TLS_GRADE_LOW] = mail_cfg.tls_low_cipherlist;
-	smtp_grades.list[TLS_GRADE_EXPORT] = mail_cfg.tls_export_cipherlist;
-	smtp_grades.list[TLS_GRADE_NULL] = mail_cfg.tls_null_cipherlist;
-	memset(&o, 0, sizeof(o));
-	o.server = 0;
+	tls_ctx_opts_init(&o, 0);
 	o.loglevel = smtp_cfg.tls_loglevel;
 	/* Per connection, the level's own settings replace these. */
 	o.protocols = smtp_cfg.tls_protocols;
 	o.grade = smtp_cfg.tls_ciphers;
 	o.exclude = smtp_cfg.tls_exclude_ciphers;
-	o.grades = &smtp_grades;
-	o.groups = mail_cfg.tls_eecdh_auto_curves;
-	o.ssl_options = mail_cfg.tls_ssl_options;
 	o.cert_file = smtp_cfg.tls_cert_file;
 	o.key_file = smtp_cfg.tls_key_file;
 	o.CAfile = smtp_cfg.tls_CAfile;

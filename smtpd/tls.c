@@ -48,7 +48,6 @@
 int	smtpd_tls_level = TLS_LEV_NONE;
 static struct tls_ctx *smtpd_tls_ctx;	/* NULL: no usable TLS */
 static struct maps *smtpd_sni_maps;
-static struct tls_grades smtpd_grades;
 
 #define SMTPD_TLS_TICKET_FILE	"smtpd_tls_ticket.key"
 
@@ -132,13 +131,7 @@ smtpd_tls_init(void)
 	if (smtpd_tls_level == TLS_LEV_NONE && !smtpd_cfg.smtpd_tls_wrappermode)
 		return;
 	mandatory = smtpd_tls_level == TLS_LEV_ENCRYPT;
-	smtpd_grades.list[TLS_GRADE_HIGH] = mail_cfg.tls_high_cipherlist;
-	smtpd_grades.list[TLS_GRADE_MEDIUM] = mail_cfg.tls_medium_cipherlist;
-	smtpd_grades.list[TLS_GRADE_LOW] = mail_cfg.tls_low_cipherlist;
-	smtpd_grades.list[TLS_GRADE_EXPORT] = mail_cfg.tls_export_cipherlist;
-	smtpd_grades.list[TLS_GRADE_NULL] = mail_cfg.tls_null_cipherlist;
-	memset(&o, 0, sizeof(o));
-	o.server = 1;
+	tls_ctx_opts_init(&o, 1);
 	o.loglevel = smtpd_cfg.smtpd_tls_loglevel;
 	o.protocols = mandatory ? smtpd_cfg.smtpd_tls_mandatory_protocols :
 	    smtpd_cfg.smtpd_tls_protocols;
@@ -146,10 +139,6 @@ smtpd_tls_init(void)
 	    smtpd_cfg.smtpd_tls_ciphers;
 	o.exclude = mandatory ? smtpd_cfg.smtpd_tls_mandatory_exclude_ciphers :
 	    smtpd_cfg.smtpd_tls_exclude_ciphers;
-	o.grades = &smtpd_grades;
-	o.preempt = mail_cfg.tls_preempt_cipherlist;
-	o.groups = mail_cfg.tls_eecdh_auto_curves;
-	o.ssl_options = mail_cfg.tls_ssl_options;
 	o.cert_file = smtpd_cfg.smtpd_tls_cert_file;
 	o.key_file = smtpd_cfg.smtpd_tls_key_file;
 	o.eccert_file = smtpd_cfg.smtpd_tls_eccert_file;

@@ -151,6 +151,7 @@ struct tls_ctx;
 
 void	 tls_lib_init(void);
 void	 tls_log_errors(const char *);
+void	 tls_ctx_opts_init(struct tls_ctx_opts *, int);
 struct tls_ctx *tls_ctx_new(const struct tls_ctx_opts *, struct buf *);
 void	 tls_ctx_free(struct tls_ctx *);
 int	 tls_ctx_has_cert(const struct tls_ctx *);

@@ -33,6 +33,7 @@
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
 
+#include "mail/mail_conf.h"
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/strutil.h"
@@ -385,6 +386,29 @@ void *
 tls_ctx_ssl_ctx(const struct tls_ctx *tc)
 {
 	return tc->ctx;
+}
+
+/*
+ * tls_ctx_opts_init - settings with main.cf's global TLS parameters
+ * (tls_*_cipherlist grades, tls_preempt_cipherlist for a server,
+ * tls_eecdh_auto_curves, tls_ssl_options); the caller adds its own
+ */
+void
+tls_ctx_opts_init(struct tls_ctx_opts *o, int server)
+{
+	static struct tls_grades grades;
+
+	grades.list[TLS_GRADE_HIGH] = mail_cfg.tls_high_cipherlist;
+	grades.list[TLS_GRADE_MEDIUM] = mail_cfg.tls_medium_cipherlist;
+	grades.list[TLS_GRADE_LOW] = mail_cfg.tls_low_cipherlist;
+	grades.list[TLS_GRADE_EXPORT] = mail_cfg.tls_export_cipherlist;
+	grades.list[TLS_GRADE_NULL] = mail_cfg.tls_null_cipherlist;
+	memset(o, 0, sizeof(*o));
+	o->server = server;
+	o->grades = &grades;
+	o->preempt = server && mail_cfg.tls_preempt_cipherlist;
+	o->groups = mail_cfg.tls_eecdh_auto_curves;
+	o->ssl_options = mail_cfg.tls_ssl_options;
 }
 
 /*
