@@ -62,14 +62,7 @@ def run(cmd, check=True, **kw):
 
 def wait_for(pred, timeout=30.0, interval=0.05, what="condition"):
     """Poll pred() until it returns a true value; fail after timeout."""
-    deadline = time.time() + timeout
-    while True:
-        v = pred()
-        if v:
-            return v
-        if time.time() > deadline:
-            raise AssertionError("timed out waiting for %s" % what)
-        time.sleep(interval)
+    return wait_until(pred, timeout, interval, what)
 
 
 def ensure_group(name):
@@ -445,4 +438,4 @@ def instance(mail_accounts):
 # smtp-sink/smtp-source, a second loopback address): see fixtures.py.
 from fixtures import (dns, policy_server, policy_servers,  # noqa: E402,F401
                       second_loopback, sink, sinks, smtp_sink,
-                      socketmaps)
+                      socketmaps, wait_until)

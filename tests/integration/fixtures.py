@@ -88,18 +88,21 @@ def _reap(p, timeout=5):
 
 
 class SmtpClient:
-    """A line-level SMTP client: the greeting is read at connect (in
-    .greeting); cmd(line) sends a line with CRLF and returns the reply
-    as (code, text of all lines without their codes)."""
+    """A line-level SMTP client on loopback, from address source.  With
+    greeting (the default) the greeting is read at connect (in
+    .greeting).  send(data) writes bytes or text as they are (for
+    pipelining and byte-exact tests); cmd(line) sends a line with CRLF and
+    returns the reply as (code, text of all lines without their codes)."""
 
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=30)
+    def __init__(self, port, source="127.0.0.1", greeting=True, timeout=30):
+        self.s = socket.create_connection(("127.0.0.1", port),
+                                          timeout=timeout,
+                                          source_address=(source, 0))
         self.buf = b""
-        self.greeting = self.reply()
+        self.greeting = self.reply() if greeting else None
 
-    def send(self, line):
-        data = line if isinstance(line, bytes) else line.encode()
-        self.s.sendall(data + b"\r\n")
+    def send(self, data):
+        self.s.sendall(data if isinstance(data, bytes) else data.encode())
 
     def reply(self):
         """(code, full text) of one possibly multi-line reply."""
@@ -111,13 +114,20 @@ class SmtpClient:
                     raise EOFError("connection closed after %r" % lines)
                 self.buf += chunk
             line, self.buf = self.buf.split(b"\n", 1)
-            line = line.rstrip(b"\r").decode("latin-1")
+            line = line.rstrip(b"\r").decode("utf-8", "replace")
             lines.append(line)
             if len(line) < 4 or line[3] != "-":
                 return int(line[:3]), "\n".join(l[4:] for l in lines)
 
     def cmd(self, line):
-        self.send(line)
+        self.send(line + "\r\n")
+        return self.reply()
+
+    def message(self, text):
+        """DATA content (CRLF lines), then the final dot; the reply."""
+        if not text.endswith("\r\n"):
+            text += "\r\n"
+        self.send(text + ".\r\n")
         return self.reply()
 
     def closed(self, timeout=5):

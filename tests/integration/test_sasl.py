@@ -208,7 +208,7 @@ def test_auth_protocol_errors(cyrus):
     assert code == 535
     # An over-long response.
     assert c.cmd("AUTH LOGIN")[0] == 334
-    c.send("A" * 12300)
+    c.send("A" * 12300 + "\r\n")
     assert c.reply() == (500, "5.5.6 SASL response limit exceeded")
     # Bad base64 in a continued response.
     assert c.cmd("AUTH LOGIN")[0] == 334
@@ -363,7 +363,7 @@ def send_held(inst, auth=None, mail_from="alice@mx.test.example",
     assert c.cmd("MAIL FROM:<%s>%s" % (mail_from, mail_params))[0] == 250
     assert c.cmd("RCPT TO:<hold@mx.test.example>")[0] == 250
     assert c.cmd("DATA")[0] == 354
-    c.send("Subject: t\r\n\r\nbody\r\n.")
+    c.send("Subject: t\r\n\r\nbody\r\n.\r\n")
     code, text = c.reply()
     assert code == 250, text
     c.cmd("QUIT")

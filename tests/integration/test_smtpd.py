@@ -8,6 +8,7 @@ import time
 import pytest
 
 from conftest import IS_ROOT, run, wait_for
+from fixtures import SmtpClient
 
 PORT_BASE = 24000
 
@@ -31,41 +32,9 @@ def smtp_instance(instance):
     return instance
 
 
-class Raw:
-    """A raw SMTP connection for byte-exact tests."""
-
-    def __init__(self, port, source="127.0.0.1"):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=15,
-                                          source_address=(source, 0))
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def reply(self):
-        """One (possibly multi-line) reply: (code, text)."""
-        lines = []
-        while True:
-            while b"\n" not in self.buf:
-                chunk = self.s.recv(65536)
-                if not chunk:
-                    raise EOFError("connection closed; got %r" % lines)
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            line = line.rstrip(b"\r").decode("latin-1")
-            lines.append(line)
-            if len(line) < 4 or line[3] != "-":
-                return int(line[:3]), "\n".join(l[4:] for l in lines)
-
-    def closed(self, timeout=5):
-        self.s.settimeout(timeout)
-        try:
-            return self.s.recv(1) == b""
-        except (ConnectionResetError, socket.timeout):
-            return True
-
-    def close(self):
-        self.s.close()
+def Raw(port, source="127.0.0.1"):
+    """A raw SMTP connection for byte-exact tests (greeting not read)."""
+    return SmtpClient(port, source=source, greeting=False, timeout=15)
 
 
 def maildir(inst, user):

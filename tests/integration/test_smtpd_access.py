@@ -26,7 +26,7 @@ import time
 import pytest
 
 from conftest import IS_ROOT, VALGRIND, wait_for
-from fixtures import STALL, free_port
+from fixtures import STALL, SmtpClient, free_port
 
 pytestmark = pytest.mark.skipif(not IS_ROOT, reason="needs root")
 
@@ -39,54 +39,10 @@ SWAKS = shutil.which("swaks") or "/usr/bin/swaks"
 # Helpers
 # ----------------------------------------------------------------------
 
-class Client:
-    """A line-level SMTP client from a chosen loopback address."""
-
-    def __init__(self, port, source="127.0.0.1"):
-        self.s = socket.create_connection(("127.0.0.1", port), timeout=20,
-                                          source_address=(source, 0))
-        self.buf = b""
-
-    def send(self, data):
-        self.s.sendall(data if isinstance(data, bytes) else data.encode())
-
-    def reply(self):
-        """One (possibly multi-line) reply: (code, text of its last
-        line, without the code)."""
-        while True:
-            while b"\n" not in self.buf:
-                chunk = self.s.recv(65536)
-                if not chunk:
-                    raise EOFError("connection closed; have %r" % self.buf)
-                self.buf += chunk
-            line, self.buf = self.buf.split(b"\n", 1)
-            line = line.rstrip(b"\r").decode("utf-8", "replace")
-            if len(line) < 4 or line[3] != "-":
-                return int(line[:3]), line[4:]
-
-    def cmd(self, line):
-        self.send(line + "\r\n")
-        return self.reply()
-
-    def message(self, text):
-        """DATA content (CRLF lines), then the final dot."""
-        if not text.endswith("\r\n"):
-            text += "\r\n"
-        self.send(text + ".\r\n")
-        return self.reply()
-
-    def closed(self, timeout=5):
-        self.s.settimeout(timeout)
-        try:
-            return self.s.recv(1) == b""
-        except (ConnectionResetError, socket.timeout):
-            return True
-
-    def close(self):
-        try:
-            self.s.close()
-        except OSError:
-            pass
+def Client(port, source="127.0.0.1"):
+    """A line-level SMTP client from a chosen loopback address (greeting
+    not read)."""
+    return SmtpClient(port, source=source, greeting=False, timeout=20)
 
 
 def session(inst, helo=HELO, source="127.0.0.1", ehlo=True):
