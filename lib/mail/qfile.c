@@ -73,6 +73,32 @@ qfile_parse_size(struct qfile_env *e, const char *p, size_t len)
 }
 
 /*
+ * qfile_env_add_rcpt - append the recipient of a checked R or D record
+ * at offset; it takes *orig (the O record before it, or NULL) and the
+ * notify flags.  *cap is the caller's allocation count.
+ */
+void
+qfile_env_add_rcpt(struct qfile_env *e, size_t *cap, const struct buf *rec,
+    char **orig, int notify, long offset, int done)
+{
+	struct qfile_rcpt *rc;
+
+	if (e->nrcpt == *cap) {
+		*cap = *cap ? *cap * 2 : 4;
+		e->rcpts = xreallocarray(e->rcpts, *cap, sizeof(*e->rcpts));
+	}
+	rc = &e->rcpts[e->nrcpt++];
+	rc->addr = xstrndup(rec->p, rec->len);
+	rc->orig = *orig ? *orig : xstrdup("");
+	*orig = NULL;
+	rc->notify = notify;
+	rc->offset = offset;
+	rc->done = done;
+	if (done)
+		e->ndone++;
+}
+
+/*
  * qfile_read_env - read the envelope and the extracted section of the
  * queue file open on fd.  Returns 0, or -1 with a reason (the file is
  * malformed or incomplete).
@@ -189,31 +215,15 @@ qfile_read_env(int fd, struct qfile_env *e, struct buf *why)
 			continue;
 		case REC_RCPT:
 		case REC_DONE:
-			{
-				struct qfile_rcpt *rc;
-
-				if (rec.len == 0 || rec.len > QFILE_ADDR_MAX ||
-				    memchr(rec.p, 0, rec.len) ||
-				    e->nrcpt >= QFILE_RCPT_MAX) {
-					buf_sets(why, "bad recipient record");
-					goto out;
-				}
-				if (e->nrcpt == rcap) {
-					rcap = rcap ? rcap * 2 : 4;
-					e->rcpts = xreallocarray(e->rcpts,
-					    rcap, sizeof(*e->rcpts));
-				}
-				rc = &e->rcpts[e->nrcpt++];
-				rc->addr = xstrndup(rec.p, rec.len);
-				rc->orig = orig ? orig : xstrdup("");
-				rc->notify = notify;
-				rc->offset = start;
-				rc->done = type == REC_DONE;
-				if (rc->done)
-					e->ndone++;
-				orig = NULL;
-				notify = have_notify = 0;
+			if (rec.len == 0 || rec.len > QFILE_ADDR_MAX ||
+			    memchr(rec.p, 0, rec.len) ||
+			    e->nrcpt >= QFILE_RCPT_MAX) {
+				buf_sets(why, "bad recipient record");
+				goto out;
 			}
+			qfile_env_add_rcpt(e, &rcap, &rec, &orig, notify, start,
+			    type == REC_DONE);
+			notify = have_notify = 0;
 			continue;
 		case REC_MESG:
 			if (section != 0 || start != e->data_offset ||

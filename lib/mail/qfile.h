@@ -62,6 +62,8 @@ struct qfile_env {
 
 int	 qfile_read_env(int, struct qfile_env *, struct buf *);
 void	 qfile_env_free(struct qfile_env *);
+void	 qfile_env_add_rcpt(struct qfile_env *, size_t *, const struct buf *,
+	    char **, int, long, int);
 const char *qfile_attr(const struct qfile_env *, const char *);
 int	 qfile_mark_done(int, long);
 int	 qfile_set_warn(int, long, long);

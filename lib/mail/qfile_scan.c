@@ -139,31 +139,15 @@ qfile_scan_env(int fd, struct qfile_env *e, struct buf *why)
 			continue;
 		case REC_RCPT:
 		case REC_DONE:
-			{
-				struct qfile_rcpt *rc;
-
-				if (rec.len == 0 ||
-				    !scan_text_ok(&rec, QFILE_ADDR_MAX) ||
-				    e->nrcpt >= QFILE_RCPT_MAX) {
-					buf_sets(why, "bad recipient record");
-					goto out;
-				}
-				if (e->nrcpt == rcap) {
-					rcap = rcap ? rcap * 2 : 4;
-					e->rcpts = xreallocarray(e->rcpts,
-					    rcap, sizeof(*e->rcpts));
-				}
-				rc = &e->rcpts[e->nrcpt++];
-				rc->addr = xstrndup(rec.p, rec.len);
-				rc->orig = orig ? orig : xstrdup("");
-				rc->notify = notify;
-				rc->offset = start;
-				rc->done = type == REC_DONE;
-				if (rc->done)
-					e->ndone++;
-				orig = NULL;
-				notify = 0;
+			if (rec.len == 0 ||
+			    !scan_text_ok(&rec, QFILE_ADDR_MAX) ||
+			    e->nrcpt >= QFILE_RCPT_MAX) {
+				buf_sets(why, "bad recipient record");
+				goto out;
 			}
+			qfile_env_add_rcpt(e, &rcap, &rec, &orig, notify, start,
+			    type == REC_DONE);
+			notify = 0;
 			continue;
 		case REC_MESG:
 			e->data_offset = start;
