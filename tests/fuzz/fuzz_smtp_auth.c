@@ -22,6 +22,7 @@
 #include "../../smtp/reply.c"
 #include "../../smtp/session.c"
 #include "../../smtp/text.c"
+#include "../../smtp/tls.c"
 
 /* smtp_cfg is defined in params.c, which this target does not need. */
 struct smtp_cfg smtp_cfg;

@@ -44,6 +44,17 @@ smtpd_flush(struct smtpd_state *st)
 	(void)st;
 }
 
+/*
+ * smtpd_protocol - stub: the engine's (command.c); only a policy request
+ * names the protocol, and the parsers fuzzed here build none
+ */
+const char *
+smtpd_protocol(const struct smtpd_state *st)
+{
+	(void)st;
+	return "ESMTP";
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
