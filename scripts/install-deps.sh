@@ -7,7 +7,7 @@
 # loopback inside temporary directories.
 set -eu
 
-PKGS="build-essential pkg-config make gcc
+PKGS="build-essential pkg-config make gcc clang
 	libssl-dev libsasl2-dev sasl2-bin libsasl2-modules libldap-dev
 	libpcre2-dev libmariadb-dev liblmdb-dev lmdb-utils
 	libcmocka-dev python3 python3-pytest python3-aiosmtpd swaks openssl

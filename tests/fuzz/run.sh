@@ -11,7 +11,8 @@
 # are; crash reproducers are written to <build>/fuzz/crashes/<name>/.
 # Set B to choose the build directory prefix (default "build"), JOBS for
 # make's parallelism.  Exit status is non-zero if any target failed.
-# For developers; not part of CI.
+# scripts/test.sh (CI) runs every target for 3 seconds, so that each one
+# keeps building and its seeds keep passing; longer runs are for developers.
 #
 set -eu
 
