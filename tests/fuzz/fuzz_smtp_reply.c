@@ -68,9 +68,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p = nl + 1;
 	}
 
-	/* The same bytes from a stream: no descriptor, just the buffer. */
+	/*
+	 * The same bytes from a stream: no descriptor, just the buffer, and
+	 * end of file after it (else a short reply would wait for more).
+	 */
 	s = stream_open(-1, 0);
 	buf_put(&s->in, data, size);
+	s->flags |= STREAM_EOF;
 	while ((rc = smtp_reply_read(s, &r, &why)) == SMTP_REPLY_OK)
 		check(&r);
 	stream_release(s);
