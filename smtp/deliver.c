@@ -292,6 +292,30 @@ smtp_use(struct smtp_ctx *ctx, struct smtp_sess *ss)
 }
 
 /*
+ * smtp_reuse - deliver over a cached session to this destination with
+ * the same TLS policy, if there is one
+ */
+static void
+smtp_reuse(struct smtp_ctx *ctx, const struct smtp_tls_pol *pol)
+{
+	struct smtp_sess *ss = smtp_cache_take(ctx->key, pol->key);
+
+	if (ss == NULL)
+		return;
+	if (ss->features & SMTP_F_PIPELINING) {
+		/* RSET goes in front of MAIL FROM. */
+		ss->rset = 1;
+		smtp_use(ctx, ss);
+	} else if (smtp_sess_rset(ss) == 0) {
+		smtp_use(ctx, ss);
+	} else if (stream_error(ss->s)) {
+		smtp_sess_free(ss);
+	} else {
+		smtp_sess_quit(ss);
+	}
+}
+
+/*
  * smtp_try_dest - deliver what is left through one destination; name
  * is the next hop as written (the key of the TLS policy and of the SASL
  * password table).  pol is the destination's TLS policy when the caller
@@ -497,7 +521,6 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 	struct smtp_msg msg;
 	struct smtp_ctx ctx;
 	struct smtp_dest dest;
-	struct smtp_sess *ss;
 	struct smtp_tls_pol pol;
 	struct smtp_err terr;
 	struct buf why = BUF_INIT, path = BUF_INIT, key = BUF_INIT;
@@ -556,19 +579,8 @@ smtp_deliver(const struct deliver_req *req, struct deliver_result *res)
 	if (smtp_tls_policy(req->nexthop, dest.host, &pol, &terr) < 0) {
 		smtp_msg_fail(&msg, &terr, NULL);
 	} else {
-		if ((ss = smtp_cache_take(ctx.key, pol.key)) != NULL) {
-			if (ss->features & SMTP_F_PIPELINING) {
-				/* RSET goes in front of MAIL FROM. */
-				ss->rset = 1;
-				smtp_use(&ctx, ss);
-			} else if (smtp_sess_rset(ss) == 0) {
-				smtp_use(&ctx, ss);
-			} else if (stream_error(ss->s)) {
-				smtp_sess_free(ss);
-			} else {
-				smtp_sess_quit(ss);
-			}
-		}
+		smtp_reuse(&ctx, &pol);
+		/* Recipients the cached session did not settle. */
 		if (msg.todo > 0)
 			smtp_try_dest(&ctx, req->nexthop, &dest, &pol);
 	}

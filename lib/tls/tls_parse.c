@@ -107,6 +107,34 @@ tls_proto_index(const char *p, size_t len)
 }
 
 /*
+ * tls_list_next - the next name of a list at *p (names separated by any
+ * of seps), bounded as every TLS list is: at most TLS_LIST_MAX names
+ * (*count counts them) of at most TLS_NAME_MAX bytes.  1 with the name
+ * in *name and *len (and *p past it), 0 at the end, -1 with why ("too
+ * many names in what", "what: name too long").
+ */
+static int
+tls_list_next(const char **p, const char *seps, const char **name,
+    size_t *len, int *count, const char *what, struct buf *why)
+{
+	*p += strspn(*p, seps);
+	if (**p == 0)
+		return 0;
+	*name = *p;
+	*len = strcspn(*p, seps);
+	*p += *len;
+	if (++*count > TLS_LIST_MAX) {
+		buf_printf(why, "too many names in %s", what);
+		return -1;
+	}
+	if (*len > TLS_NAME_MAX) {
+		buf_printf(why, "%s: name too long", what);
+		return -1;
+	}
+	return 1;
+}
+
+/*
  * tls_protos_parse - a Postfix protocol list into *out; 0, or -1 with
  * the reason in why
  */
@@ -114,28 +142,16 @@ int
 tls_protos_parse(const char *spec, struct tls_protos *out, struct buf *why)
 {
 	unsigned include = 0, exclude = 0, mask;
-	int floor_i = 0, ceil_i = 5, count = 0, i, idx;
-	const char *p = spec;
+	int floor_i = 0, ceil_i = 5, count = 0, i, idx, r;
+	const char *p = spec, *start;
+	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	while (*p) {
-		size_t n;
-		const char *name;
+	while ((r = tls_list_next(&p, " \t,:", &start, &n, &count,
+	    "protocol list", why)) > 0) {
+		const char *name = start;
 		int kind = 0;		/* 0 plain, 1 !, 2 >=, 3 <= */
 
-		p += strspn(p, " \t,:");
-		if (*p == 0)
-			break;
-		n = strcspn(p, " \t,:");
-		if (++count > TLS_LIST_MAX) {
-			buf_printf(why, "too many names in protocol list");
-			return -1;
-		}
-		if (n > TLS_NAME_MAX) {
-			buf_printf(why, "protocol name too long");
-			return -1;
-		}
-		name = p;
 		if (n >= 1 && name[0] == '!') {
 			kind = 1;
 			name++;
@@ -144,10 +160,10 @@ tls_protos_parse(const char *spec, struct tls_protos *out, struct buf *why)
 			kind = name[0] == '>' ? 2 : 3;
 			name += 2;
 		}
-		idx = tls_proto_index(name, n - (size_t)(name - p));
+		idx = tls_proto_index(name, n - (size_t)(name - start));
 		if (idx < 0) {
 			buf_printf(why, "unknown TLS protocol \"%.*s\"",
-			    (int)n, p);
+			    (int)n, start);
 			return -1;
 		}
 		switch (kind) {
@@ -166,8 +182,9 @@ tls_protos_parse(const char *spec, struct tls_protos *out, struct buf *why)
 				ceil_i = idx;
 			break;
 		}
-		p += n;
 	}
+	if (r < 0)
+		return -1;
 	mask = include ? include : TLS_P_ALL;
 	mask &= ~exclude;
 	for (i = 0; tls_proto_names[i].name; i++)
@@ -230,29 +247,17 @@ static const struct {
 int
 tls_ssl_options_parse(const char *spec, uint64_t *ops, struct buf *why)
 {
-	const char *p = spec;
-	int count = 0, i;
+	const char *p = spec, *start;
+	int count = 0, i, r;
+	size_t n;
 
 	*ops = 0;
-	while (*p) {
+	while ((r = tls_list_next(&p, " \t\r\n,", &start, &n, &count,
+	    "tls_ssl_options", why)) > 0) {
 		char name[TLS_NAME_MAX + 1], *end;
-		size_t n;
 
-		p += strspn(p, " \t\r\n,");
-		if (*p == 0)
-			break;
-		n = strcspn(p, " \t\r\n,");
-		if (++count > TLS_LIST_MAX) {
-			buf_printf(why, "too many names in tls_ssl_options");
-			return -1;
-		}
-		if (n > TLS_NAME_MAX) {
-			buf_printf(why, "tls_ssl_options: name too long");
-			return -1;
-		}
-		memcpy(name, p, n);
+		memcpy(name, start, n);
 		name[n] = 0;
-		p += n;
 		if (n > 2 && name[0] == '0' && (name[1] == 'x' ||
 		    name[1] == 'X')) {
 			unsigned long long v;
@@ -286,7 +291,7 @@ tls_ssl_options_parse(const char *spec, uint64_t *ops, struct buf *why)
 		}
 		*ops |= tls_ssl_ops[i].bit;
 	}
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* tls_grade_parse - TLS_GRADE_* of a grade name, or -1 */
@@ -330,8 +335,9 @@ int
 tls_cipherlist(const struct tls_grades *g, const char *grade,
     const char *exclude, struct buf *out, struct buf *why)
 {
-	int gi = tls_grade_parse(grade), count = 0;
-	const char *p = exclude ? exclude : "";
+	int gi = tls_grade_parse(grade), count = 0, r;
+	const char *p = exclude ? exclude : "", *name;
+	size_t n;
 
 	buf_reset(out);
 	if (gi < 0) {
@@ -344,28 +350,17 @@ tls_cipherlist(const struct tls_grades *g, const char *grade,
 		return -1;
 	}
 	buf_puts(out, g->list[gi]);
-	while (*p) {
-		size_t n;
-
-		p += strspn(p, " \t,:");
-		if (*p == 0)
-			break;
-		n = strcspn(p, " \t,:");
-		if (++count > TLS_LIST_MAX) {
-			buf_printf(why, "too many excluded ciphers");
-			return -1;
-		}
-		if (!tls_cipher_name_ok(p, n)) {
+	while ((r = tls_list_next(&p, " \t,:", &name, &n, &count,
+	    "cipher exclusion list", why)) > 0) {
+		if (!tls_cipher_name_ok(name, n)) {
 			buf_printf(why, "bad cipher name in exclusion list: "
-			    "\"%.*s\"", n > TLS_NAME_MAX ? TLS_NAME_MAX :
-			    (int)n, p);
+			    "\"%.*s\"", (int)n, name);
 			return -1;
 		}
 		buf_puts(out, ":!");
-		buf_put(out, p, n);
-		p += n;
+		buf_put(out, name, n);
 	}
-	return 0;
+	return r < 0 ? -1 : 0;
 }
 
 /* tls_policy_init - an empty policy */
